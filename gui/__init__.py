@@ -1,0 +1,1 @@
+"""mpscope's window: Qt widgets and plots over the Qt-free engine in ``workers``."""

@@ -1,0 +1,134 @@
+"""Failures end the run, clearly and quickly: a raising job, a killed worker, a dead caller."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import psutil
+import pytest
+
+from workers import RunSpec, start_run
+from workers.events import RunFailed, WorkerStarted
+
+LONG = {"workload": "sleep", "items": 100_000, "sleep_ms": 1.0}  # ~50 s with 2 workers
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("strategy", ["pool-map", "pool-imap", "executor", "process", "sequential"])
+def test_a_raising_job_fails_the_run_with_the_workers_traceback(strategy: str, run_to_end) -> None:
+    spec = RunSpec(strategy=strategy, workload="square", items=5000, workers=2, inject="raise@1234")
+    _, outcome = run_to_end(spec)
+    assert isinstance(outcome, RunFailed), outcome
+    assert outcome.error.count("\n") == 0
+    assert "ValueError" in outcome.error and "1234" in outcome.error
+    assert "faulty" in outcome.traceback  # the frame inside the worker, not just the conductor
+
+
+def _wait_for_workers(handle, count: int, timeout: float = 20.0) -> list[WorkerStarted]:
+    started: list[WorkerStarted] = []
+    deadline = time.monotonic() + timeout
+    while len(started) < count:
+        assert time.monotonic() < deadline, "workers did not start"
+        started += [e for e in handle.drain() if isinstance(e, WorkerStarted)]
+        time.sleep(0.01)
+    return started
+
+
+def _wait_outcome(handle, timeout: float):
+    deadline = time.monotonic() + timeout
+    while not handle.finished and time.monotonic() < deadline:
+        handle.drain()
+        time.sleep(0.005)
+    return handle.outcome
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("start_method", ["forkserver", "spawn", "fork"])
+@pytest.mark.parametrize("strategy", ["pool-map", "executor", "process", "pool-imap"])
+def test_a_worker_killed_from_outside_fails_the_run_within_2s(
+    strategy: str, start_method: str
+) -> None:
+    handle = start_run(RunSpec(strategy=strategy, workers=2, start_method=start_method, **LONG))
+    try:
+        victim = _wait_for_workers(handle, 2)[1]
+        t0 = time.monotonic()
+        os.kill(victim.pid, signal.SIGKILL)
+        outcome = _wait_outcome(handle, 2.0)
+        elapsed = time.monotonic() - t0
+    finally:
+        handle.close()
+    assert isinstance(outcome, RunFailed), f"no failure within 2 s: {outcome}"
+    assert elapsed < 2.0
+    assert outcome.pid == victim.pid and outcome.exitcode == -signal.SIGKILL
+    assert str(victim.pid) in outcome.error and "SIGKILL" in outcome.error
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("strategy", ["pool-map", "executor", "process"])
+def test_a_worker_calling_os_exit_fails_the_run_with_its_exit_code(
+    strategy: str, run_to_end
+) -> None:
+    spec = RunSpec(
+        strategy=strategy, workload="square", items=50_000, workers=2, inject="exit@30000"
+    )
+    _, outcome = run_to_end(spec, timeout=20)
+    assert isinstance(outcome, RunFailed), outcome
+    assert outcome.exitcode == 70 and "exited with code 70" in outcome.error
+
+
+@pytest.mark.timeout(60)
+def test_a_killed_conductor_is_reported_and_its_workers_do_not_linger() -> None:
+    handle = start_run(RunSpec(strategy="pool-map", workers=2, **LONG))
+    try:
+        workers = _wait_for_workers(handle, 2)
+        os.kill(handle.pid, signal.SIGKILL)
+        outcome = _wait_outcome(handle, 5.0)
+    finally:
+        handle.close()
+    assert isinstance(outcome, RunFailed)
+    assert str(handle.pid) in outcome.error and outcome.exitcode == -9
+    gone, alive = psutil.wait_procs(
+        [psutil.Process(w.pid) for w in workers if psutil.pid_exists(w.pid)], timeout=3
+    )
+    assert not alive
+
+
+CALLER = textwrap.dedent(
+    """
+    import os, signal, sys, time
+    from workers import RunSpec, start_run
+    from workers.events import WorkerStarted
+    if __name__ == "__main__":
+        handle = start_run(RunSpec(strategy=sys.argv[1], workload="sleep", items=100000,
+                                   workers=2, sleep_ms=1.0))
+        pids = []
+        while len(pids) < 2:
+            pids += [e.pid for e in handle.drain() if isinstance(e, WorkerStarted)]
+            time.sleep(0.01)
+        print(handle.pid, *pids, flush=True)
+        os.kill(os.getpid(), signal.SIGKILL)  # the caller dies hard, no clean-up at all
+    """
+)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("strategy", ["pool-map", "process", "executor", "thread-pool"])
+def test_a_caller_that_dies_hard_leaves_no_orphans(strategy: str, tmp_path) -> None:
+    script = tmp_path / "caller.py"
+    script.write_text(CALLER)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    proc = subprocess.run(
+        [sys.executable, str(script), strategy], capture_output=True, text=True, timeout=30, env=env
+    )
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    pids = [int(p) for p in proc.stdout.split()]
+    assert len(pids) >= 2
+    survivors = [psutil.Process(p) for p in pids if psutil.pid_exists(p)]
+    _, alive = psutil.wait_procs(survivors, timeout=5)
+    alive = [p for p in alive if p.status() != psutil.STATUS_ZOMBIE]
+    assert not alive, f"still running after their caller died: {[p.pid for p in alive]}"

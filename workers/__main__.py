@@ -1,0 +1,8 @@
+"""``python -m workers``: the headless CLI (``mpscope run`` without the GUI launcher)."""
+
+import sys
+
+from workers.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

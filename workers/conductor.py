@@ -1,0 +1,262 @@
+"""The conductor: the process that runs one strategy, times it and reports how it ended.
+
+It is started from a spawn context by ``workers.runner.start_run``. It leads its own process
+group, so the whole run can be stopped as a unit. A watchdog thread ends the run on cancel,
+on a worker that dies badly (``Pool.map`` alone would hang forever: CPython gh-96062) and on
+the death of whoever started it, killing the run's tree before it reports.
+
+Channels: worker events go through the shared ``events`` queue; the conductor's own events
+(RunStarted, WorkerExited and the terminal one) go through ``control``, a pipe only it
+writes, so a worker killed while holding the queue's write lock cannot silence the verdict.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import threading
+import time
+import traceback
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+from workers.context import RunContext, WatchingContext, worker_context
+from workers.events import (
+    Event,
+    RunCancelled,
+    RunFailed,
+    RunFinished,
+    RunStarted,
+    WorkerExited,
+    describe_exitcode,
+)
+from workers.probe import ProbeConfig, finish_process
+from workers.spec import RunSpec
+from workers.supervision import become_group_leader, kill_children
+
+WATCH_TICK_S = 0.05
+EXIT_OK, EXIT_FAILED, EXIT_CANCELLED, EXIT_ORPHANED = 0, 1, 4, 5
+
+
+def _silence_stderr() -> None:
+    """Point fd 2 at /dev/null: the verdict travels through the control pipe instead."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+    except OSError:
+        pass
+    threading.excepthook = lambda args: None
+
+
+def _release_semaphores() -> None:
+    """Unlink the named semaphores this process created (os._exit skips their finalizers)."""
+    from multiprocessing import synchronize, util
+
+    registry = getattr(util, "_finalizer_registry", {})
+    for finalizer in list(registry.values()):
+        if getattr(finalizer, "_callback", None) is getattr(synchronize.SemLock, "_cleanup", 0):
+            with contextlib.suppress(Exception):  # the resource tracker is the backstop
+                finalizer()
+
+
+class Reporter:
+    """Sends the conductor's events; the first terminal event wins and ends the process."""
+
+    def __init__(self, run_id: str, control: Connection, events: Any) -> None:
+        self.run_id = run_id
+        self.control = control
+        self.events = events
+        self._lock = threading.Lock()
+        self._ended = False
+
+    @property
+    def ended(self) -> bool:
+        """True once a terminal event is on its way."""
+        return self._ended
+
+    def send(self, event: Event) -> None:
+        """Send a non-terminal conductor event."""
+        with self._lock:
+            if not self._ended:
+                self.control.send(event)
+
+    def end(self, event: Event, exit_code: int, kill: bool) -> None:
+        """Kill what is left (if ``kill``), flush the worker events, send ``event``, exit."""
+        with self._lock:
+            if self._ended:
+                return
+            self._ended = True
+        if kill:
+            _silence_stderr()  # threads of a pool being killed under them complain; not news
+            kill_children(timeout=1.0)
+        self.events.close()
+        flusher = threading.Thread(target=self.events.join_thread, daemon=True)
+        flusher.start()
+        flusher.join(timeout=1.0)  # a killed worker may hold the queue's lock: do not hang
+        _release_semaphores()
+        try:
+            self.control.send(event)
+            self.control.close()
+        except OSError:
+            pass
+        if kill:
+            kill_children(timeout=1.0)
+        os._exit(exit_code)
+
+    def fail(
+        self, error: str, tb: str = "", pid: int | None = None, code: int | None = None
+    ) -> None:
+        """End the run as failed."""
+        self.end(
+            RunFailed(self.run_id, error, tb, pid, code, time.perf_counter()), EXIT_FAILED, True
+        )
+
+
+def _fail_dead_worker(ctx: RunContext, reporter: Reporter, proc: Any, code: int) -> None:
+    index = ctx.probe.pid_to_worker().get(proc.pid)
+    who = f"worker {index}" if index is not None else "a worker"
+    message = f"{who} (pid {proc.pid}) {describe_exitcode(code)}; the run was stopped"
+    reporter.fail(message, pid=proc.pid, code=code)
+
+
+class Watchdog(threading.Thread):
+    """Ends the run on cancel, on a worker's bad death, or when the caller disappears."""
+
+    def __init__(self, ctx: RunContext, reporter: Reporter, cancel: Connection) -> None:
+        super().__init__(name="mpscope-watchdog", daemon=True)
+        self.ctx = ctx
+        self.reporter = reporter
+        self.cancel = cancel
+
+    def run(self) -> None:
+        """Wait on the cancel pipe and every worker's sentinel."""
+        while True:
+            live = self.ctx.live_sentinels()
+            ready = wait([self.cancel, *live], timeout=WATCH_TICK_S)
+            for sentinel in ready:
+                if sentinel in live:
+                    self.ctx.saw_end(live[sentinel])
+            if self.cancel in ready and not self._on_cancel_pipe():
+                return
+            dead = self.ctx.dead_worker()
+            if dead is not None:
+                _fail_dead_worker(self.ctx, self.reporter, *dead)
+
+    def _on_cancel_pipe(self) -> bool:
+        """Act on the cancel pipe; False when there is nothing left to watch."""
+        try:
+            self.cancel.recv()
+        except (EOFError, OSError):
+            if self.reporter.ended:
+                return False  # the caller read our verdict and hung up: end() is finishing
+
+            # whoever started us is gone: take the whole group down, ourselves last
+            kill_children(timeout=1.0)
+            os._exit(EXIT_ORPHANED)
+        self.reporter.end(
+            RunCancelled(self.reporter.run_id, time.perf_counter()), EXIT_CANCELLED, True
+        )
+        return False
+
+
+def _wait_for_dead_worker(ctx: RunContext) -> tuple[Any, int] | None:
+    """After an exception: a worker that died badly (BrokenProcessPool names none), if any."""
+    deadline = time.monotonic() + 0.5
+    while True:
+        dead = ctx.dead_worker()
+        if dead is not None:
+            return dead
+        if not ctx.any_worker_ended() or time.monotonic() > deadline:
+            return None
+        time.sleep(0.02)
+
+
+def _format_failure(exc: BaseException) -> tuple[str, str]:
+    tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    remote = getattr(exc, "remote_traceback", "")
+    if remote:
+        tb = f"{remote}\nRaised in the conductor as:\n{tb}"
+    line = f"{type(exc).__name__}: {exc}".splitlines()[0] if str(exc) else type(exc).__name__
+    return line, tb
+
+
+def conduct(
+    spec: RunSpec,
+    run_id: str,
+    events: Any,
+    control: Connection,
+    cancel: Connection,
+    t_request: float,
+) -> None:
+    """Conductor process entry point: run ``spec`` and report how it went."""
+    t_ready = time.perf_counter()
+    become_group_leader()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the caller decides what Ctrl-C means
+    from workers.strategies import get_strategy
+
+    strategy = get_strategy(spec.strategy)
+    assert spec.workers is not None
+    wctx = worker_context(spec.start_method or "spawn")
+    max_lanes = 2 * spec.workers + 8  # room for pool workers that replace dead ones
+    probe = ProbeConfig.create(wctx, events, max_lanes, spec.sample_interval_s)
+    ctx = RunContext(spec=spec, probe=probe, worker_context=wctx)
+    ctx.worker_context = WatchingContext(wctx, ctx.register)
+    reporter = Reporter(run_id, control, events)
+    Watchdog(ctx, reporter, cancel).start()
+    reporter.send(
+        RunStarted(
+            run_id,
+            spec,
+            strategy.units(ctx),
+            spec.chunksize,
+            strategy.lanes(ctx),
+            os.getpid(),
+            t_ready - t_request,
+            time.perf_counter(),
+        )
+    )
+    cpu0 = time.process_time()
+    try:
+        result = strategy.run(ctx)
+    except BaseException as exc:  # noqa: BLE001 - everything a job can raise is reported
+        dead = _wait_for_dead_worker(ctx)
+        if dead is not None:
+            _fail_dead_worker(ctx, reporter, *dead)
+        line, tb = _format_failure(exc)
+        reporter.fail(line, tb)
+        return
+    finish_process()  # final flush of lanes that ran in this process (sequential, threads)
+    conductor_cpu = time.process_time() - cpu0
+    me = os.getpid()
+    exitcodes = {p.pid: p.exitcode for p in ctx.watched()}
+    rows = probe.lane_stats()
+    worker_cpu = sum(row["cpu_s"] for row in rows if row["pid"] != me)
+    for row in rows:
+        reporter.send(
+            WorkerExited(
+                int(row["worker"]),
+                int(row["pid"]),
+                exitcodes.get(int(row["pid"])),
+                int(row["items"]),
+                row["busy_s"],
+                row["cpu_s"],
+                time.perf_counter(),
+            )
+        )
+    expected = ctx.expected() if strategy.checks_closed_form else int(ctx.extra["expected"])
+    finished = RunFinished(
+        run_id,
+        result,
+        expected,
+        result == expected,
+        ctx.wall_s,
+        conductor_cpu + worker_cpu,
+        t_ready - t_request,
+        ctx.teardown_s,
+        sum(row["probe_cpu_s"] for row in rows),
+        dict(ctx.extra),
+        time.perf_counter(),
+    )
+    reporter.end(finished, EXIT_OK, kill=True)

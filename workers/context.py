@@ -1,0 +1,216 @@
+"""RunContext: what a strategy gets from the conductor to run one spec."""
+
+from __future__ import annotations
+
+import functools
+import multiprocessing as mp
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from multiprocessing.connection import wait
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+from workers import jobs
+from workers.probe import ProbeConfig
+from workers.spec import RunSpec
+from workers.workloads import WORKLOADS, Workload
+
+ProcessSource = Callable[[], Iterable[BaseProcess]]
+EXITCODE_GRACE_S = 0.15  # let the pool's handler thread read a dead worker's exit code
+
+
+@dataclass
+class RunContext:
+    """One run as a strategy sees it: the validated spec, the job, the probe and the clock."""
+
+    spec: RunSpec
+    probe: ProbeConfig
+    worker_context: Any  # the multiprocessing context of the chosen start method
+    wall_t0: float = 0.0
+    wall_t1: float = 0.0
+    teardown_s: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+    _sources: list[ProcessSource] = field(default_factory=list)
+    _created: list[BaseProcess] = field(default_factory=list)
+    _seen: dict[int, BaseProcess] = field(default_factory=dict)
+    _ended_at: dict[int, float] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    tearing_down: bool = False
+    # pools and executors: workers only exit at teardown, so any exit before it (even with
+    # code 0) loses tasks and would hang map() forever
+    any_exit_is_death: bool = False
+
+    @property
+    def workload(self) -> Workload:
+        """The workload being run."""
+        return WORKLOADS[self.spec.workload]
+
+    @property
+    def items(self) -> int:
+        """N, the number of items."""
+        assert self.spec.items is not None
+        return self.spec.items
+
+    @property
+    def workers(self) -> int:
+        """K, the number of workers."""
+        assert self.spec.workers is not None
+        return self.spec.workers
+
+    @property
+    def chunksize(self) -> int:
+        """The chunksize in effect (validated specs always have one for chunked strategies)."""
+        assert self.spec.chunksize is not None
+        return self.spec.chunksize
+
+    def job(self, base: Callable[..., int] | None = None) -> Callable[..., int]:
+        """The per-item callable (``base`` or the workload's), with an injected fault if asked."""
+        job = base or self.workload.job(self.spec.grain, self.spec.sleep_ms)
+        kind, at = self.spec.inject_kind, self.spec.inject_at
+        if kind is None or at is None:
+            return job
+        return functools.partial(jobs.faulty, job=job, at=at, kind=kind)
+
+    def expected(self) -> int:
+        """The closed-form result."""
+        return self.workload.expected(self.items, self.spec.grain, self.spec.sleep_ms)
+
+    # -- the clock ------------------------------------------------------------------------
+    def start_clock(self) -> None:
+        """Call just before the strategy starts its workers."""
+        self.wall_t0 = time.perf_counter()
+
+    def stop_clock(self) -> None:
+        """Call the moment the result is in hand."""
+        self.wall_t1 = time.perf_counter()
+
+    @property
+    def wall_s(self) -> float:
+        """Wall time between start_clock() and stop_clock()."""
+        return self.wall_t1 - self.wall_t0
+
+    def teardown(self, *steps: Callable[[], object]) -> None:
+        """Close and join the workers after the result is in hand, timing it apart."""
+        self.tearing_down = True
+        t0 = time.perf_counter()
+        for step in steps:
+            step()
+        self.teardown_s = time.perf_counter() - t0
+
+    # -- processes the watchdog keeps an eye on -------------------------------------------------
+    def watch(self, source: ProcessSource) -> None:
+        """Have the watchdog fail the run if any process ``source`` yields dies badly."""
+        with self._lock:
+            self._sources.append(source)
+
+    def register(self, proc: BaseProcess) -> None:
+        """Watch ``proc`` from its creation (before it starts: no death can slip by)."""
+        with self._lock:
+            self._created.append(proc)
+
+    def watched(self) -> list[BaseProcess]:
+        """Every started process seen so far (dead ones stay, so no exit code is missed)."""
+        with self._lock:
+            sources = list(self._sources)
+            created = list(self._created)
+        for proc in created:
+            if proc.pid is not None:
+                self._seen.setdefault(proc.pid, proc)
+        for source in sources:
+            try:
+                procs = list(source())
+            except Exception:  # noqa: BLE001 - a pool being torn down mutates its list
+                continue
+            for proc in procs:
+                if proc.pid is not None:
+                    self._seen.setdefault(proc.pid, proc)
+        return list(self._seen.values())
+
+    def live_sentinels(self) -> dict[int, BaseProcess]:
+        """Sentinel -> process, for watched processes not yet seen to end."""
+        out = {}
+        for proc in self.watched():
+            popen = getattr(proc, "_popen", None)
+            if popen is not None and popen.returncode is None and proc.pid not in self._ended_at:
+                out[proc.sentinel] = proc
+        return out
+
+    def saw_end(self, proc: BaseProcess) -> None:
+        """The watchdog saw ``proc``'s sentinel fire."""
+        self._ended_at.setdefault(proc.pid or 0, time.monotonic())
+
+    def dead_worker(self) -> tuple[BaseProcess, int] | None:
+        """The first watched worker to end with a non-zero exit code, and that code.
+
+        The exit code is read without racing the pool's own handler thread, which reaps
+        the same processes (under forkserver the code can be read from the pipe only once):
+        whoever polled first stored it in ``returncode``; we poll ourselves only after a grace.
+        The earliest death wins: an executor terminates the siblings of a worker that died.
+        """
+        if self.tearing_down:
+            return None
+        now = time.monotonic()
+        candidates = []
+        for proc in self.watched():
+            popen = getattr(proc, "_popen", None)
+            if popen is None or proc.pid is None:
+                continue
+            code = popen.returncode
+            ended = self._ended_at.get(proc.pid)
+            if code is None:
+                if ended is None:
+                    if not wait([proc.sentinel], 0):
+                        continue
+                    ended = self._ended_at.setdefault(proc.pid, now)
+                if now - ended < EXITCODE_GRACE_S:
+                    continue
+                code = proc.exitcode
+            if ended is None:
+                ended = self._ended_at.setdefault(proc.pid, now)
+            if code is not None and (code != 0 or self.any_exit_is_death):
+                # SIGTERM last: an executor terminates the siblings of a worker that died
+                candidates.append((code == -signal.SIGTERM, ended, proc, code))
+        if not candidates:
+            return None
+        _, _, proc, code = min(candidates, key=lambda c: (c[0], c[1]))
+        return proc, code
+
+    def any_worker_ended(self) -> bool:
+        """True if any watched process has ended (or its sentinel says it is ending)."""
+        if self._ended_at:
+            return True
+        return any(
+            getattr(p, "_popen", None) is not None and wait([p.sentinel], 0) for p in self.watched()
+        )
+
+
+class WatchingContext:
+    """A multiprocessing context whose every Process is handed to ``on_process`` at creation.
+
+    Pools and executors take it as their context, so the watchdog knows each worker from
+    birth, including the replacements a Pool forks within milliseconds of a death.
+    """
+
+    def __init__(self, base: Any, on_process: Callable[[BaseProcess], None]) -> None:
+        self._base = base
+        self._on_process = on_process
+
+    def Process(self, *args: Any, **kwargs: Any) -> BaseProcess:
+        """Create a process of the base context and register it."""
+        proc: BaseProcess = self._base.Process(*args, **kwargs)
+        self._on_process(proc)
+        return proc
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._base, name)
+
+
+def worker_context(start_method: str) -> Any:
+    """The multiprocessing context for workers, with forkserver preloading mpscope's modules."""
+    ctx = mp.get_context(start_method)
+    if start_method == "forkserver":
+        ctx.set_forkserver_preload(["workers.jobs", "workers.probe", "workers.strategies"])
+    return ctx

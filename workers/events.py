@@ -1,0 +1,137 @@
+"""The event protocol between workers, the conductor and whoever watches a run.
+
+Events are small, immutable and picklable (NamedTuples pickle as a class reference plus a
+tuple). Workers put them on the run's queue in *packets* (a tuple of events per flush), so
+the queue carries a bounded number of messages per second whatever the run's size.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple, Union  # Union: these aliases are evaluated at runtime on 3.10
+
+
+class RunStarted(NamedTuple):
+    """The conductor is up and about to start the strategy's workers."""
+
+    run_id: str
+    spec: Any  # workers.spec.RunSpec (kept untyped here to avoid an import cycle)
+    units: int  # total work units the progress counts add up to
+    chunksize: int | None  # the chunksize in effect (None: the strategy does not chunk)
+    workers: int  # number of worker lanes the strategy runs
+    conductor_pid: int
+    startup_s: float  # from start_run() to the conductor being ready
+    t: float
+
+
+class WorkerStarted(NamedTuple):
+    """A worker (process, or thread for thread-pool) is ready to take work."""
+
+    worker: int
+    pid: int
+    t: float
+    thread: int | None = None  # native thread id for thread lanes
+
+
+class Progress(NamedTuple):
+    """Cumulative items a worker has processed, sampled from inside the worker."""
+
+    worker: int
+    done: int
+    t: float
+    open_t0: float | None = None  # start of the chunk still running, for the timeline
+
+
+class TaskSpan(NamedTuple):
+    """One task (chunk) a worker computed, for the timeline; ``tasks`` > 1 if merged."""
+
+    worker: int
+    first: int
+    items: int
+    t0: float
+    t1: float
+    tasks: int = 1
+
+
+class CounterStep(NamedTuple):
+    """One step of the shared-counter strategy: who did what to the lock and the value."""
+
+    worker: int
+    value: int
+    t: float
+    phase: str  # "waiting", "holding", "step", "released", "done"
+
+
+class WorkerExited(NamedTuple):
+    """A worker is gone; its final figures as it recorded them itself."""
+
+    worker: int
+    pid: int
+    exitcode: int | None
+    items: int
+    busy_s: float
+    cpu_s: float
+    t: float
+
+
+class RunFinished(NamedTuple):
+    """The strategy returned a result; it is checked against the closed form."""
+
+    run_id: str
+    result: int
+    expected: int
+    correct: bool
+    wall_s: float  # from just before the workers start to the result in hand
+    cpu_s: float  # conductor + workers, user + system
+    startup_s: float  # conductor start-up, reported apart from wall_s
+    teardown_s: float  # closing and joining the workers after the result was in hand
+    probe_cpu_s: float  # CPU the in-worker probes' sampler threads used
+    extra: dict[str, Any]  # strategy-specific figures (e.g. the counter's lost updates)
+    t: float
+
+
+class RunFailed(NamedTuple):
+    """The run ended without a result: a job raised, or a worker died."""
+
+    run_id: str
+    error: str  # one line
+    traceback: str
+    pid: int | None
+    exitcode: int | None
+    t: float
+
+
+class RunCancelled(NamedTuple):
+    """The run was stopped on request."""
+
+    run_id: str
+    t: float
+
+
+Event = Union[  # noqa: UP007
+    RunStarted,
+    WorkerStarted,
+    Progress,
+    TaskSpan,
+    CounterStep,
+    WorkerExited,
+    RunFinished,
+    RunFailed,
+    RunCancelled,
+]
+TerminalEvent = Union[RunFinished, RunFailed, RunCancelled]  # noqa: UP007
+TERMINAL_TYPES = (RunFinished, RunFailed, RunCancelled)
+
+
+def describe_exitcode(exitcode: int | None) -> str:
+    """Human words for a process exit code (negative: killed by that signal)."""
+    import signal
+
+    if exitcode is None:
+        return "still running"
+    if exitcode < 0:
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = f"signal {-exitcode}"
+        return f"killed by {name} (exit code {exitcode})"
+    return f"exited with code {exitcode}"

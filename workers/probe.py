@@ -1,0 +1,436 @@
+"""In-worker probes: live progress from inside every worker at no per-item cost.
+
+How it works (and why it is cheap):
+
+* Work arrives in *chunks* (a Pool task, an executor chunk, a process's slice). The hooks
+  ``Lane.begin`` / ``Lane.end`` run once per chunk: they record the chunk's first item,
+  its size and its start/end time (a ``TaskSpan`` for the timeline) and add the finished
+  chunk to the lane's exact count. Pools reach them through ``probed_mapstar`` and friends,
+  drop-in replacements for the stdlib's own ``mapstar`` / ``starmapstar`` /
+  ``_process_chunk`` that do the same ``list(map(job, chunk))`` and nothing per item.
+* A sampler thread in each worker process wakes every ``interval`` (25 ms by default),
+  looks at the worker thread's current frame (``sys._current_frames()``), reads the item
+  the job is working on (its first argument, ``x``) and so knows the position inside the
+  running chunk. It puts at most one packet per lane per tick on the run's queue: the
+  cumulative ``Progress`` and the spans finished since the last tick (merged when they are
+  many and close together), so the queue's rate is bounded whatever N and chunksize are.
+* Counts never overstate: the position is clamped to the running chunk, and the final
+  flush (at chunk end of the last chunk, or at worker exit) reports the exact count.
+
+The sampler also watches the worker's parent: if the conductor dies hard, the worker exits
+instead of lingering as an orphan.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import functools
+import multiprocessing.pool
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import process as futures_process
+from dataclasses import dataclass
+from types import CodeType, FrameType
+from typing import Any
+
+from workers.events import Event, Progress, TaskSpan, WorkerStarted
+
+MAX_SPANS_PER_PACKET = 16  # keeps every packet well under PIPE_BUF (atomic pipe writes)
+MERGE_GAP_S = 0.001  # spans closer than this are merged into one bar
+_STATS_FIELDS = 5  # items, busy_s, cpu_s, probe_cpu_s, pid
+
+perf_counter = time.perf_counter
+
+
+@dataclass
+class ProbeConfig:
+    """Everything a worker needs to report; picklable while a process is being started."""
+
+    events: Any  # multiprocessing Queue of event packets
+    next_index: Any  # multiprocessing Value('i'): next free worker index
+    stats: Any  # RawArray('d', max_lanes * _STATS_FIELDS)
+    max_lanes: int
+    interval_s: float
+
+    @classmethod
+    def create(cls, mp_context: Any, events: Any, max_lanes: int, interval_s: float) -> ProbeConfig:
+        """Allocate the shared index counter and stats block with ``mp_context``."""
+        return cls(
+            events=events,
+            next_index=mp_context.Value("i", 0),
+            stats=mp_context.RawArray("d", max_lanes * _STATS_FIELDS),
+            max_lanes=max_lanes,
+            interval_s=interval_s,
+        )
+
+    def reserve_index(self, index: int) -> None:
+        """Record that ``index`` is in use (for workers numbered by their starter)."""
+        with self.next_index.get_lock():
+            self.next_index.value = max(int(self.next_index.value), index + 1)
+
+    def claim_index(self) -> int:
+        """Take the next free worker index (pool workers number themselves this way)."""
+        with self.next_index.get_lock():
+            index = int(self.next_index.value)
+            self.next_index.value = index + 1
+        return index
+
+    def lane_stats(self) -> list[dict[str, float]]:
+        """The figures every lane recorded for itself (read by the conductor at the end)."""
+        used = min(int(self.next_index.value), self.max_lanes)
+        rows = []
+        for i in range(used):
+            base = i * _STATS_FIELDS
+            items, busy, cpu, probe_cpu, pid = self.stats[base : base + _STATS_FIELDS]
+            rows.append(
+                {
+                    "worker": i,
+                    "items": int(items),
+                    "busy_s": busy,
+                    "cpu_s": cpu,
+                    "probe_cpu_s": probe_cpu,
+                    "pid": int(pid),
+                }
+            )
+        return rows
+
+    def pid_to_worker(self) -> dict[int, int]:
+        """Map each registered worker pid to its index."""
+        return {int(row["pid"]): int(row["worker"]) for row in self.lane_stats() if row["pid"]}
+
+
+def _code_of(job: Callable[..., Any]) -> CodeType | None:
+    """The code object whose frames carry the item being worked on."""
+    while isinstance(job, (functools.partial, PerItemJob)):
+        job = job.func if isinstance(job, functools.partial) else job.job
+    return getattr(job, "__code__", None)
+
+
+class Lane:
+    """One worker's probe: chunk bookkeeping done by the worker, flushed by the sampler."""
+
+    def __init__(self, config: ProbeConfig, index: int, thread_lane: bool) -> None:
+        self.config = config
+        self.index = index
+        self.pid = os.getpid()
+        self.thread_ident = threading.get_ident()
+        self.native_id = threading.get_native_id() if thread_lane else None
+        self._cpu_clock = time.thread_time if thread_lane else time.process_time
+        # (completed items, first item of running chunk, its size, its start time or 0.0)
+        self.state: tuple[int, int, int, float] = (0, 0, 0, 0.0)
+        self.spans: collections.deque[tuple[int, int, float, float]] = collections.deque()
+        self.busy_s = 0.0
+        self.cpu_s = 0.0
+        self.probe_cpu_s = 0.0
+        self.last_sent = -1
+        self.job_code: CodeType | None = None
+        self._codes: dict[CodeType, str] = {_LOOP_CODE: "x"}
+        self._job_seen: Callable[..., Any] | None = None
+        self.finished = False
+
+    # -- called by the worker, once per chunk --------------------------------------------
+    def begin(self, job: Callable[..., Any], first: int, count: int) -> None:
+        """A chunk of ``count`` items starting at item ``first`` starts now."""
+        if job is not self._job_seen:
+            self._job_seen = job
+            code = _code_of(job)
+            if code is not None and code.co_argcount:
+                self._codes[code] = code.co_varnames[0]
+        self.state = (self.state[0], first, count, perf_counter())
+
+    def end(self) -> None:
+        """The running chunk is done."""
+        t1 = perf_counter()
+        completed, first, count, t0 = self.state
+        self.state = (completed + count, first, 0, 0.0)
+        self.spans.append((first, count, t0, t1))
+        self.busy_s += t1 - t0
+        self.cpu_s = self._cpu_clock()
+
+    # -- called by the sampler thread ----------------------------------------------------
+    def _position(self, frame: FrameType | None, first: int, count: int) -> int:
+        depth = 0
+        while frame is not None and depth < 12:
+            var = self._codes.get(frame.f_code)
+            if var is not None:
+                try:
+                    item = frame.f_locals.get(var)
+                except Exception:  # noqa: BLE001 - a frame may vanish under us
+                    return 0
+                if isinstance(item, int):
+                    return min(max(item - first, 0), count)
+                return 0
+            frame = frame.f_back
+            depth += 1
+        return 0
+
+    def packet(self, frames: dict[int, FrameType] | None, final: bool = False) -> list[Event]:
+        """Events to send now: Progress if the count moved, and finished spans."""
+        completed, first, count, t0 = self.state
+        done = completed
+        if not final and count and frames is not None:
+            done += self._position(frames.get(self.thread_ident), first, count)
+        out: list[Event] = []
+        now = perf_counter()
+        if done > self.last_sent or (final and done != self.last_sent):
+            self.last_sent = max(done, self.last_sent)
+            out.append(Progress(self.index, self.last_sent, now, t0 if count else None))
+        spans = []
+        while self.spans:
+            spans.append(self.spans.popleft())
+        out.extend(_merge_spans(self.index, spans))
+        self._write_stats(completed)
+        return out
+
+    def _write_stats(self, items: int) -> None:
+        if self.index >= self.config.max_lanes:
+            return
+        base = self.index * _STATS_FIELDS
+        stats = self.config.stats
+        stats[base] = items
+        stats[base + 1] = self.busy_s
+        if self.native_id is None:
+            self.cpu_s = time.process_time()
+        stats[base + 2] = self.cpu_s
+        stats[base + 3] = self.probe_cpu_s
+        stats[base + 4] = self.pid
+
+
+def _merge_spans(worker: int, spans: list[tuple[int, int, float, float]]) -> list[TaskSpan]:
+    merged: list[list[Any]] = []
+    for first, count, t0, t1 in spans:
+        if merged and t0 - merged[-1][3] < MERGE_GAP_S:
+            last = merged[-1]
+            last[1] += count
+            last[3] = t1
+            last[4] += 1
+        else:
+            merged.append([first, count, t0, t1, 1])
+    while len(merged) > MAX_SPANS_PER_PACKET:
+        pairs = []
+        for i in range(0, len(merged), 2):
+            a = merged[i]
+            if i + 1 < len(merged):
+                b = merged[i + 1]
+                a = [a[0], a[1] + b[1], a[2], b[3], a[4] + b[4]]
+            pairs.append(a)
+        merged = pairs
+    return [TaskSpan(worker, f, c, t0, t1, n) for f, c, t0, t1, n in merged]
+
+
+class _Sampler:
+    """The per-process sampler thread: flushes every lane of this process each tick."""
+
+    def __init__(self, config: ProbeConfig, watch_parent: bool) -> None:
+        self.config = config
+        self.lanes: list[Lane] = []
+        self.stop = threading.Event()
+        self.parent_pid = os.getppid() if watch_parent else None
+        self.lock = threading.Lock()
+        self.thread = threading.Thread(target=self._run, name="mpscope-probe", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        interval = self.config.interval_s
+        while not self.stop.wait(interval):
+            if self.parent_pid is not None and os.getppid() != self.parent_pid:
+                os._exit(3)  # our conductor is gone: do not linger as an orphan
+            self.flush(final=False)
+
+    def flush(self, final: bool) -> None:
+        """Put one packet per lane on the queue (if it has anything new)."""
+        with self.lock:
+            c0 = time.thread_time()
+            frames = None if final else sys._current_frames()
+            for lane in self.lanes:
+                if lane.finished:
+                    continue
+                packet = lane.packet(frames, final=final)
+                if packet:
+                    self.config.events.put(tuple(packet))
+            spent = time.thread_time() - c0
+            if self.lanes:
+                share = spent / len(self.lanes)
+                for lane in self.lanes:
+                    lane.probe_cpu_s += share
+            del frames
+
+    def finish(self) -> None:
+        """Stop sampling and send every lane's exact final figures."""
+        self.stop.set()
+        if threading.current_thread() is not self.thread:
+            self.thread.join(timeout=1.0)
+        self.flush(final=True)
+        for lane in self.lanes:
+            lane.finished = True
+
+
+_local = threading.local()
+_sampler: _Sampler | None = None
+_sampler_lock = threading.Lock()
+
+
+def attach(
+    config: ProbeConfig,
+    index: int | None = None,
+    *,
+    thread_lane: bool = False,
+    watch_parent: bool = True,
+) -> Lane:
+    """Register the calling thread as a worker lane and announce it (WorkerStarted).
+
+    ``watch_parent``: exit this process if its parent dies (worker processes); lanes inside
+    the conductor leave that to the conductor's own watchdog.
+    """
+    global _sampler
+    if index is None:
+        index = config.claim_index()
+    else:
+        config.reserve_index(index)
+    lane = Lane(config, index, thread_lane)
+    with _sampler_lock:
+        if _sampler is None or _sampler.config is not config:
+            _sampler = _Sampler(config, watch_parent=watch_parent and not thread_lane)
+        _sampler.lanes.append(lane)
+    _local.lane = lane
+    lane._write_stats(0)
+    config.events.put((WorkerStarted(index, lane.pid, perf_counter(), lane.native_id),))
+    return lane
+
+
+def finish_process() -> None:
+    """Final flush of every lane in this process (at worker exit, or by the conductor)."""
+    global _sampler
+    with _sampler_lock:
+        sampler, _sampler = _sampler, None
+    if sampler is not None:
+        sampler.finish()
+
+
+def current_lane() -> Lane | None:
+    """The calling thread's lane, if it is a worker."""
+    return getattr(_local, "lane", None)
+
+
+# -- worker initializers ---------------------------------------------------------------------
+
+
+def init_pool_worker(config: ProbeConfig) -> None:
+    """Pool / executor initializer: attach this process and flush at exit."""
+    import signal
+    from multiprocessing import util
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the conductor's to handle
+    attach(config)
+    util.Finalize(None, finish_process, exitpriority=100)  # before the queue's own (10)
+
+
+def init_thread_worker(config: ProbeConfig) -> None:
+    """ThreadPool initializer: each pool thread is a lane of the conductor process."""
+    attach(config, thread_lane=True, watch_parent=False)
+
+
+# -- the instrumented stand-ins for the stdlib's chunk runners ---------------------------------
+
+
+def _first_item(item: Any) -> int:
+    return item[0] if isinstance(item, tuple) else item  # type: ignore[no-any-return]
+
+
+def probed_mapstar(args: tuple[Callable[..., Any], tuple[Any, ...]]) -> list[Any]:
+    """``multiprocessing.pool.mapstar`` plus one begin/end per chunk."""
+    lane = getattr(_local, "lane", None)
+    if lane is None:
+        return list(map(*args))
+    job, chunk = args
+    lane.begin(job, _first_item(chunk[0]) if chunk else 0, len(chunk))
+    result = list(map(job, chunk))
+    lane.end()
+    return result
+
+
+def probed_starmapstar(args: tuple[Callable[..., Any], tuple[Any, ...]]) -> list[Any]:
+    """``multiprocessing.pool.starmapstar`` plus one begin/end per chunk."""
+    import itertools
+
+    lane = getattr(_local, "lane", None)
+    if lane is None:
+        return list(itertools.starmap(args[0], args[1]))
+    job, chunk = args
+    lane.begin(job, _first_item(chunk[0]) if chunk else 0, len(chunk))
+    result = list(itertools.starmap(job, chunk))
+    lane.end()
+    return result
+
+
+def probed_process_chunk(fn: Callable[..., Any], chunk: tuple[tuple[Any, ...], ...]) -> list[Any]:
+    """``concurrent.futures.process._process_chunk`` plus one begin/end per chunk."""
+    lane = getattr(_local, "lane", None)
+    if lane is None:
+        return [fn(*args) for args in chunk]
+    lane.begin(fn, chunk[0][0] if chunk else 0, len(chunk))
+    result = [fn(*args) for args in chunk]
+    lane.end()
+    return result
+
+
+class PerItemJob:
+    """Wraps a job whose tasks are single items (imap with chunksize 1): one begin/end each."""
+
+    def __init__(self, job: Callable[..., Any]) -> None:
+        self.job = job
+
+    def __call__(self, x: Any, *rest: Any) -> Any:
+        """Run the job on one item as a one-item chunk."""
+        lane = getattr(_local, "lane", None)
+        if lane is None:
+            return self.job(x, *rest)
+        lane.begin(self.job, x, 1)
+        result = self.job(x, *rest)
+        lane.end()
+        return result
+
+
+@contextlib.contextmanager
+def instrumented_pool_tasks() -> Iterator[None]:
+    """Swap the stdlib's chunk runners for the probed ones while tasks are created.
+
+    Pool and executor tasks reference their chunk runner by name when pickled, so the
+    workers run ``probed_mapstar`` & co. from this module; a ThreadPool calls them directly.
+    """
+    pool_mod: Any = multiprocessing.pool
+    fut_mod: Any = futures_process
+    saved = (pool_mod.mapstar, pool_mod.starmapstar, fut_mod._process_chunk)
+    pool_mod.mapstar = probed_mapstar
+    pool_mod.starmapstar = probed_starmapstar
+    fut_mod._process_chunk = probed_process_chunk
+    try:
+        yield
+    finally:
+        pool_mod.mapstar, pool_mod.starmapstar, fut_mod._process_chunk = saved
+
+
+# -- the plain loop used by sequential and process strategies ---------------------------------
+
+
+def run_range(job: Callable[..., int], lo: int, hi: int, arity: int, lane: Lane | None) -> int:
+    """``for x in range(lo, hi): total += job(x)`` as one chunk of ``lane``."""
+    if lane is not None:
+        lane.begin(job, lo, hi - lo)
+    total = 0
+    if arity == 1:
+        for x in range(lo, hi):
+            total += job(x)
+    else:
+        for x in range(lo, hi):
+            total += job(x, x)
+    if lane is not None:
+        lane.end()
+    return total
+
+
+_LOOP_CODE = run_range.__code__

@@ -1,0 +1,246 @@
+"""start_run() and RunHandle: the one API the CLI and the GUI both use to run a spec.
+
+>>> handle = start_run(RunSpec(strategy="pool-map", items=10_000))
+>>> while not handle.finished:
+...     for event in handle.drain(budget_s=0.005):   # never blocks
+...         ...
+>>> handle.outcome                                    # RunFinished / RunFailed / RunCancelled
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import itertools
+import multiprocessing as mp
+import os
+import queue as queue_mod
+import time
+import uuid
+import weakref
+from typing import Any
+
+from workers.conductor import conduct
+from workers.events import (
+    TERMINAL_TYPES,
+    Event,
+    RunCancelled,
+    RunFailed,
+    RunStarted,
+    TerminalEvent,
+    describe_exitcode,
+)
+from workers.spec import RunSpec, validate_spec
+from workers.supervision import kill_group, kill_tree
+from workers.tally import RunTally
+
+CANCEL_GRACE_S = 0.6  # how long the conductor gets to stop itself before it is killed
+_live: weakref.WeakSet[RunHandle] = weakref.WeakSet()
+_counter = itertools.count(1)
+
+
+class RunHandle:
+    """A running (or finished) run: drain its events, cancel it, wait for it."""
+
+    def __init__(
+        self, spec: RunSpec, run_id: str, process: Any, events: Any, control: Any, cancel: Any
+    ) -> None:
+        self.spec = spec
+        self.run_id = run_id
+        self._process = process
+        self._events = events
+        self._control = control
+        self._cancel = cancel
+        self._held: list[Event] = []  # events read by wait() and not yet handed out
+        self._control_buffer: list[Event] = []  # conductor events read before the queue
+        self._terminal: TerminalEvent | None = None  # received, waiting for the queue to empty
+        self.outcome: TerminalEvent | None = None  # handed out: the run is over
+        self.tally = RunTally(spec)
+        self.pid: int = process.pid
+        self._cancel_requested = False
+        _live.add(self)
+
+    # -- reading events ----------------------------------------------------------------------
+    @property
+    def finished(self) -> bool:
+        """True once the terminal event has been handed out by drain()."""
+        return self.outcome is not None
+
+    def drain(self, max_events: int | None = None, budget_s: float | None = None) -> list[Event]:
+        """Every event available now, without blocking; the terminal event comes last.
+
+        ``max_events`` / ``budget_s`` bound the work per call (the GUI drains on a timer).
+        """
+        out = self._held
+        self._held = []
+        if self.outcome is None:
+            self._read(out, max_events, budget_s)
+        for event in out:
+            self.tally.add(event)
+        return out
+
+    def _read(self, out: list[Event], max_events: int | None, budget_s: float | None) -> None:
+        deadline = None if budget_s is None else time.perf_counter() + budget_s
+        self._read_control()
+        exhausted = self._read_queue(out, max_events, deadline)
+        if self._terminal is None and self._conductor_gone():
+            self._read_control()
+            if self._terminal is None:
+                exhausted = self._read_queue(out, None, None)
+                self._terminal = self._synthesize_terminal()
+        if self._terminal is not None and (exhausted or self._conductor_gone()):
+            if not exhausted:
+                self._read_queue(out, None, time.perf_counter() + 1.0)
+            out.append(self._terminal)
+            self.outcome = self._terminal
+            self._close_channels()
+            # whatever is still in the run's process group (say, a forkserver a dying pool
+            # restarted while the conductor was killing its children) goes now
+            kill_group(self.pid)
+
+    def _read_control(self) -> None:
+        if self._control is None:
+            return
+        try:
+            while self._terminal is None and self._control.poll():
+                event = self._control.recv()
+                if isinstance(event, TERMINAL_TYPES):
+                    self._terminal = event
+                else:
+                    self._control_buffer.append(event)
+        except (EOFError, OSError):
+            pass
+
+    def _read_queue(self, out: list[Event], max_events: int | None, deadline: float | None) -> bool:
+        """Move available events into ``out``; True if the queue was found empty."""
+        if self._control_buffer:
+            out.extend(self._control_buffer)
+            self._control_buffer.clear()
+        if self._events is None:
+            return True
+        n = 0
+        while True:
+            if max_events is not None and n >= max_events:
+                return False
+            if deadline is not None and time.perf_counter() > deadline:
+                return False
+            try:
+                packet = self._events.get_nowait()
+            except queue_mod.Empty:
+                return True
+            except (EOFError, OSError, ValueError):
+                return True
+            out.extend(packet)
+            n += len(packet)
+
+    def _conductor_gone(self) -> bool:
+        return self._process.exitcode is not None
+
+    def _synthesize_terminal(self) -> TerminalEvent:
+        code = self._process.exitcode
+        kill_tree(self.pid, self.pid)  # orphans of a conductor that died hard
+        now = time.perf_counter()
+        if self._cancel_requested:
+            return RunCancelled(self.run_id, now)
+        return RunFailed(
+            self.run_id,
+            f"the conductor (pid {self.pid}) {describe_exitcode(code)} before reporting",
+            "",
+            self.pid,
+            code,
+            now,
+        )
+
+    # -- control -------------------------------------------------------------------------------
+    def cancel(self) -> None:
+        """Stop the run (cooperatively, then by force) within about a second; idempotent.
+
+        Returns once the conductor and every process of the run are gone.
+        """
+        if self.outcome is not None or self._cancel_requested:
+            self.wait(CANCEL_GRACE_S * 2)
+            return
+        self._cancel_requested = True
+        with contextlib.suppress(OSError, ValueError):
+            self._cancel.send("cancel")
+        self._process.join(CANCEL_GRACE_S)
+        if self._process.exitcode is None:
+            kill_tree(self.pid, self.pid)
+            self._process.join(1.0)
+        else:
+            kill_tree(self.pid, self.pid)  # anything the conductor could not reap
+        self.wait(0.5)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait until the run is over (reading events meanwhile); True if it is."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            if self.outcome is None:
+                held = self._held
+                self._held = []
+                self._read(held, None, 0.05)
+                self._held = held
+            if self.finished:
+                break
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
+            self._process.join(0.02)
+        self._process.join(1.0)
+        return True
+
+    def close(self) -> None:
+        """Cancel if still running and release the channels."""
+        if self.outcome is None:
+            self.cancel()
+        self._close_channels()
+
+    def _close_channels(self) -> None:
+        for name in ("_control", "_cancel"):
+            conn = getattr(self, name)
+            if conn is not None:
+                with contextlib.suppress(OSError):
+                    conn.close()
+                setattr(self, name, None)
+        if self._events is not None:
+            self._events.close()
+            self._events.join_thread()
+            self._events = None
+        _live.discard(self)
+
+
+def new_run_id() -> str:
+    """A short unique id for a run."""
+    return f"{os.getpid():x}-{next(_counter)}-{uuid.uuid4().hex[:6]}"
+
+
+def start_run(spec: RunSpec, run_id: str | None = None) -> RunHandle:
+    """Validate ``spec`` and start its conductor process; returns at once with a handle.
+
+    Raises SpecError (one line) if the spec cannot run.
+    """
+    spec = validate_spec(spec)
+    run_id = run_id or new_run_id()
+    ctx = mp.get_context("spawn")  # the caller may hold Qt threads: never fork it
+    events = ctx.Queue()
+    control_r, control_w = ctx.Pipe(duplex=False)
+    cancel_r, cancel_w = ctx.Pipe(duplex=False)
+    t_request = time.perf_counter()
+    process = ctx.Process(
+        target=conduct,
+        args=(spec, run_id, events, control_w, cancel_r, t_request),
+        name=f"mpscope-conductor-{run_id}",
+    )
+    process.start()
+    control_w.close()
+    cancel_r.close()
+    return RunHandle(spec, run_id, process, events, control_r, cancel_w)
+
+
+@atexit.register
+def _cancel_live_runs() -> None:
+    for handle in list(_live):
+        with contextlib.suppress(Exception):  # best effort at interpreter exit
+            handle.close()
+
+
+__all__ = ["RunHandle", "RunStarted", "start_run"]

@@ -1,0 +1,39 @@
+"""executor: ``concurrent.futures.ProcessPoolExecutor(K).map(job, ..., chunksize=C)``.
+
+A killed worker makes the executor raise BrokenProcessPool; the watchdog (or the failure
+handler) names the dead worker's pid and exit code instead.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ProcessPoolExecutor
+
+from workers.context import RunContext
+from workers.probe import init_pool_worker, instrumented_pool_tasks
+from workers.strategies import Strategy
+
+
+def run_executor(ctx: RunContext) -> int:
+    """``sum(ProcessPoolExecutor(K).map(job, range(N), chunksize=C))``."""
+    job = ctx.job()
+    n = ctx.items
+    ctx.any_exit_is_death = True
+    ctx.start_clock()
+    executor = ProcessPoolExecutor(
+        ctx.workers,
+        mp_context=ctx.worker_context,
+        initializer=init_pool_worker,
+        initargs=(ctx.probe,),
+    )
+    with instrumented_pool_tasks():
+        if ctx.workload.arity == 1:
+            results = executor.map(job, range(n), chunksize=ctx.chunksize)
+        else:
+            results = executor.map(job, range(n), range(n), chunksize=ctx.chunksize)
+    total = sum(results)
+    ctx.stop_clock()
+    ctx.teardown(lambda: executor.shutdown(wait=True))
+    return total
+
+
+STRATEGIES = {"executor": Strategy("executor", run_executor)}

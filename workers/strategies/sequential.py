@@ -1,0 +1,20 @@
+"""sequential: a plain for-loop in the conductor process (the seed's In [4])."""
+
+from __future__ import annotations
+
+from workers.context import RunContext
+from workers.probe import attach, run_range
+from workers.strategies import Strategy
+
+
+def run_sequential(ctx: RunContext) -> int:
+    """``for x in range(N): total += job(x)`` in one process, as one lane."""
+    lane = attach(ctx.probe, watch_parent=False)
+    job = ctx.job()
+    ctx.start_clock()
+    total = run_range(job, 0, ctx.items, ctx.workload.arity, lane)
+    ctx.stop_clock()
+    return total
+
+
+STRATEGIES = {"sequential": Strategy("sequential", run_sequential, lanes=lambda ctx: 1)}

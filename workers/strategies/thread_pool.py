@@ -1,0 +1,34 @@
+"""thread-pool: ``multiprocessing.dummy.Pool(K)``, threads in the conductor (GIL-bound).
+
+Each pool thread is a lane; one sampler thread reads all of them. Cancelling is done by
+ending the conductor process: ``terminate()`` on a thread pool returns while its tasks go on.
+"""
+
+from __future__ import annotations
+
+from multiprocessing.dummy import Pool as ThreadPool
+
+from workers.context import RunContext
+from workers.probe import init_thread_worker, instrumented_pool_tasks
+from workers.strategies import Strategy
+
+
+def run_thread_pool(ctx: RunContext) -> int:
+    """``sum(ThreadPool(K).map(job, range(N), chunksize))`` (starmap for two-argument jobs)."""
+    job = ctx.job()
+    n = ctx.items
+    ctx.start_clock()
+    pool = ThreadPool(ctx.workers, initializer=init_thread_worker, initargs=(ctx.probe,))
+    with instrumented_pool_tasks():
+        if ctx.workload.arity == 1:
+            results = pool.map(job, range(n), ctx.chunksize)
+        else:
+            results = pool.starmap(job, zip(range(n), range(n)), ctx.chunksize)
+    total: int = sum(results)
+    ctx.stop_clock()
+    del results
+    ctx.teardown(pool.close, pool.join)
+    return total
+
+
+STRATEGIES = {"thread-pool": Strategy("thread-pool", run_thread_pool)}

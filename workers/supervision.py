@@ -1,0 +1,99 @@
+"""Stopping process trees for good: psutil trees plus the run's own process group.
+
+Every conductor makes itself the leader of a new session, so the run's whole tree (workers,
+pool grandchildren, forkserver helpers, the resource tracker) shares one process group even
+after a member has been orphaned and re-parented. Stopping a run kills the tree psutil can
+see and then the group, so nothing outlives it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import time
+
+import psutil
+
+
+def become_group_leader() -> int:
+    """Start a new session (POSIX) so the run's tree is one process group; return its id."""
+    if hasattr(os, "setsid"):
+        with contextlib.suppress(OSError):
+            os.setsid()
+        return os.getpgrp()
+    return os.getpid()  # pragma: no cover - Windows has no process groups of this kind
+
+
+def wait_dead(procs: list[psutil.Process], timeout: float) -> list[psutil.Process]:
+    """Wait until every process is gone or a zombie (dead, awaiting its parent's reaping).
+
+    Returns those still running at the deadline.
+    """
+    deadline = time.monotonic() + timeout
+    pending = list(procs)
+    delay = 0.001
+    while pending:
+        still = []
+        for proc in pending:
+            try:
+                if proc.status() != psutil.STATUS_ZOMBIE:
+                    still.append(proc)
+                else:
+                    with contextlib.suppress(psutil.Error, ChildProcessError):
+                        proc.wait(timeout=0)  # reap it if it is ours
+            except psutil.Error:
+                pass
+        pending = still
+        if not pending or time.monotonic() >= deadline:
+            break
+        time.sleep(delay)
+        delay = min(delay * 2, 0.02)
+    return pending
+
+
+def kill_children(timeout: float = 1.0) -> list[int]:
+    """SIGKILL every descendant of this process and wait until they are dead; return pids."""
+    try:
+        children = psutil.Process().children(recursive=True)
+    except psutil.Error:
+        return []
+    for child in children:
+        with contextlib.suppress(psutil.Error):
+            child.kill()
+    wait_dead(children, timeout)
+    return [c.pid for c in children]
+
+
+def kill_tree(pid: int, pgid: int | None = None, timeout: float = 1.0) -> None:
+    """SIGKILL ``pid``, all its descendants and (POSIX) every member of group ``pgid``."""
+    procs: list[psutil.Process] = []
+    with contextlib.suppress(psutil.Error):
+        root = psutil.Process(pid)
+        procs = [*root.children(recursive=True), root]
+    for proc in procs:
+        with contextlib.suppress(psutil.Error):
+            proc.kill()
+    if pgid is not None and hasattr(os, "killpg"):
+        with contextlib.suppress(OSError):
+            os.killpg(pgid, signal.SIGKILL)
+    wait_dead(procs, timeout)
+
+
+def kill_group(pgid: int) -> None:
+    """SIGKILL every process left in group ``pgid`` (a run's conductor leads its own group)."""
+    if hasattr(os, "killpg"):
+        with contextlib.suppress(OSError):
+            os.killpg(pgid, signal.SIGKILL)
+
+
+def group_members(pgid: int) -> list[int]:
+    """Pids still alive in process group ``pgid`` (POSIX; empty elsewhere)."""
+    if not hasattr(os, "getpgid"):
+        return []
+    alive = []
+    for proc in psutil.process_iter(["pid"]):
+        with contextlib.suppress(psutil.Error, OSError):
+            if os.getpgid(proc.pid) == pgid and proc.status() != psutil.STATUS_ZOMBIE:
+                alive.append(proc.pid)
+    return alive
