@@ -19,7 +19,7 @@ import threading
 import time
 import traceback
 from multiprocessing.connection import Connection, wait
-from typing import Any
+from typing import Any, NoReturn
 
 from workers.context import RunContext, WatchingContext, worker_context
 from workers.events import (
@@ -33,7 +33,7 @@ from workers.events import (
 )
 from workers.probe import ProbeConfig, finish_process
 from workers.spec import RunSpec
-from workers.supervision import become_group_leader, kill_children
+from workers.supervision import become_group_leader, kill_children, kill_group
 
 WATCH_TICK_S = 0.05
 EXIT_OK, EXIT_FAILED, EXIT_CANCELLED, EXIT_ORPHANED = 0, 1, 4, 5
@@ -82,12 +82,18 @@ class Reporter:
             if not self._ended:
                 self.control.send(event)
 
-    def end(self, event: Event, exit_code: int, kill: bool) -> None:
-        """Kill what is left (if ``kill``), flush the worker events, send ``event``, exit."""
+    def end(self, event: Event, exit_code: int, kill: bool) -> NoReturn:
+        """Kill what is left (if ``kill``), flush the worker events, send ``event``, exit.
+
+        Never returns: a second caller (the watchdog and the main thread can both end a
+        run) waits here while the first one finishes and exits the process.
+        """
         with self._lock:
-            if self._ended:
-                return
+            first = not self._ended
             self._ended = True
+        if not first:
+            time.sleep(30)
+            os._exit(exit_code)
         if kill:
             _silence_stderr()  # threads of a pool being killed under them complain; not news
             kill_children(timeout=1.0)
@@ -107,14 +113,14 @@ class Reporter:
 
     def fail(
         self, error: str, tb: str = "", pid: int | None = None, code: int | None = None
-    ) -> None:
+    ) -> NoReturn:
         """End the run as failed."""
         self.end(
             RunFailed(self.run_id, error, tb, pid, code, time.perf_counter()), EXIT_FAILED, True
         )
 
 
-def _fail_dead_worker(ctx: RunContext, reporter: Reporter, proc: Any, code: int) -> None:
+def _fail_dead_worker(ctx: RunContext, reporter: Reporter, proc: Any, code: int) -> NoReturn:
     index = ctx.probe.pid_to_worker().get(proc.pid)
     who = f"worker {index}" if index is not None else "a worker"
     message = f"{who} (pid {proc.pid}) {describe_exitcode(code)}; the run was stopped"
@@ -153,12 +159,13 @@ class Watchdog(threading.Thread):
                 return False  # the caller read our verdict and hung up: end() is finishing
 
             # whoever started us is gone: take the whole group down, ourselves last
+            _silence_stderr()
             kill_children(timeout=1.0)
+            kill_group(os.getpgrp())  # anything born while we were killing
             os._exit(EXIT_ORPHANED)
         self.reporter.end(
             RunCancelled(self.reporter.run_id, time.perf_counter()), EXIT_CANCELLED, True
         )
-        return False
 
 
 def _wait_for_dead_worker(ctx: RunContext) -> tuple[Any, int] | None:
@@ -226,7 +233,6 @@ def conduct(
             _fail_dead_worker(ctx, reporter, *dead)
         line, tb = _format_failure(exc)
         reporter.fail(line, tb)
-        return
     finish_process()  # final flush of lanes that ran in this process (sequential, threads)
     conductor_cpu = time.process_time() - cpu0
     me = os.getpid()

@@ -160,16 +160,14 @@ class RunContext:
                 continue
             code = popen.returncode
             ended = self._ended_at.get(proc.pid)
-            if code is None:
-                if ended is None:
-                    if not wait([proc.sentinel], 0):
-                        continue
-                    ended = self._ended_at.setdefault(proc.pid, now)
-                if now - ended < EXITCODE_GRACE_S:
-                    continue
-                code = proc.exitcode
             if ended is None:
+                if code is None and not wait([proc.sentinel], 0):
+                    continue
                 ended = self._ended_at.setdefault(proc.pid, now)
+            if now - ended < EXITCODE_GRACE_S:
+                continue  # give every death the same grace, so the first one is named
+            if code is None:
+                code = proc.exitcode
             if code is not None and (code != 0 or self.any_exit_is_death):
                 # SIGTERM last: an executor terminates the siblings of a worker that died
                 candidates.append((code == -signal.SIGTERM, ended, proc, code))

@@ -7,9 +7,14 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
-import psutil
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from leftovers import leftovers, tag_session, tagged_processes
+
+tag_session()
 
 from workers import RunSpec, start_run
 from workers.events import Event, RunFinished
@@ -21,7 +26,7 @@ class _QtBlocker(importlib.abc.MetaPathFinder):
     """Makes any import of Qt (or of mpscope's gui) fail loudly while these tests run."""
 
     def find_spec(self, fullname: str, path: object, target: object = None) -> None:
-        if fullname.split(".")[0] in QT_MODULES:
+        if fullname.split(".", maxsplit=1)[0] in QT_MODULES:
             raise ImportError(f"tests/workers must run without Qt, yet {fullname} was imported")
         return None
 
@@ -46,51 +51,12 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             )
 
 
-def _is_own_helper(proc: psutil.Process) -> bool:
-    """This test process's own long-lived multiprocessing helpers (resource tracker, forkserver)."""
-    try:
-        if proc.ppid() != os.getpid():
-            return False
-        cmd = " ".join(proc.cmdline())
-    except psutil.Error:
-        return True
-    return "resource_tracker" in cmd or "forkserver" in cmd
-
-
-def _ours(proc: psutil.Process) -> bool:
-    try:
-        if proc.status() == psutil.STATUS_ZOMBIE:
-            return False
-        cmd = " ".join(proc.cmdline())
-    except psutil.Error:
-        return False
-    return "multiprocessing" in cmd or "mpscope" in cmd or "workers" in cmd
-
-
-def leftover_processes(before: set[int], wait_s: float = 3.0) -> list[str]:
-    """Processes started since ``before`` that still run (descendants and orphans alike)."""
-    deadline = time.monotonic() + wait_s
-    while True:
-        left = []
-        for proc in psutil.process_iter():
-            if proc.pid in before or proc.pid == os.getpid():
-                continue
-            if _ours(proc) and not _is_own_helper(proc):
-                try:
-                    left.append(f"pid {proc.pid}: {' '.join(proc.cmdline())[:120]}")
-                except psutil.Error:
-                    continue
-        if not left or time.monotonic() > deadline:
-            return left
-        time.sleep(0.05)
-
-
 @pytest.fixture(autouse=True)
 def no_process_left_behind() -> Iterator[None]:
     """Fail any test that leaves a process running (children or re-parented orphans)."""
-    before = set(psutil.pids())
+    before = set(tagged_processes())
     yield
-    left = leftover_processes(before)
+    left = leftovers(before)
     assert not left, "processes left behind:\n" + "\n".join(left)
 
 

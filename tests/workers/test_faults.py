@@ -14,6 +14,7 @@ import pytest
 
 from workers import RunSpec, start_run
 from workers.events import RunFailed, WorkerStarted
+from workers.supervision import wait_dead
 
 LONG = {"workload": "sleep", "items": 100_000, "sleep_ms": 1.0}  # ~50 s with 2 workers
 
@@ -92,9 +93,7 @@ def test_a_killed_conductor_is_reported_and_its_workers_do_not_linger() -> None:
         handle.close()
     assert isinstance(outcome, RunFailed)
     assert str(handle.pid) in outcome.error and outcome.exitcode == -9
-    gone, alive = psutil.wait_procs(
-        [psutil.Process(w.pid) for w in workers if psutil.pid_exists(w.pid)], timeout=3
-    )
+    alive = wait_dead([psutil.Process(w.pid) for w in workers if psutil.pid_exists(w.pid)], 3)
     assert not alive
 
 
@@ -129,6 +128,5 @@ def test_a_caller_that_dies_hard_leaves_no_orphans(strategy: str, tmp_path) -> N
     pids = [int(p) for p in proc.stdout.split()]
     assert len(pids) >= 2
     survivors = [psutil.Process(p) for p in pids if psutil.pid_exists(p)]
-    _, alive = psutil.wait_procs(survivors, timeout=5)
-    alive = [p for p in alive if p.status() != psutil.STATUS_ZOMBIE]
+    alive = wait_dead(survivors, timeout=5)  # zombies count as dead: init reaps them later
     assert not alive, f"still running after their caller died: {[p.pid for p in alive]}"
