@@ -6,6 +6,9 @@ BIN := $(VENV)/bin
 VENV_W := .venv-workers
 BIN_W := $(VENV_W)/bin
 PIP_FLAGS := --quiet --disable-pip-version-check
+# the optional extra [distributed] (dask, joblib), for the Qt-free venv too: keep in step
+# with pyproject.toml
+DISTRIBUTED_DEPS := 'dask[distributed]>=2024.1' 'joblib>=1.3'
 
 .PHONY: run test check lint typecheck contracts test-workers test-app system-deps bench clean
 
@@ -41,7 +44,7 @@ $(VENV)/.run-installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.test-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install $(PIP_FLAGS) -e '.[test]'
+	$(BIN)/python -m pip install $(PIP_FLAGS) -e '.[test,distributed]'
 	touch $@ $(VENV)/.run-installed
 
 $(BIN_W)/python:
@@ -49,7 +52,8 @@ $(BIN_W)/python:
 	$(BIN_W)/python -m pip install $(PIP_FLAGS) --upgrade pip
 
 $(VENV_W)/.installed: pyproject.toml | $(BIN_W)/python
-	$(BIN_W)/python -m pip install $(PIP_FLAGS) psutil tqdm 'pytest>=8' 'pytest-timeout>=2.3'
+	$(BIN_W)/python -m pip install $(PIP_FLAGS) psutil tqdm 'pytest>=8' 'pytest-timeout>=2.3' \
+		$(DISTRIBUTED_DEPS)
 	$(BIN_W)/python -m pip install $(PIP_FLAGS) --no-deps -e .
 	touch $@
 

@@ -1,27 +1,61 @@
-"""Application start-up: the QApplication, the main window, the event loop."""
+"""Application start-up: the QApplication, its look, the main window, the event loop."""
 
 from __future__ import annotations
 
+import signal
 import sys
 
-from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
+from PySide6.QtCore import QCoreApplication, QTimer
+from PySide6.QtGui import QFont, QGuiApplication, QIcon
+from PySide6.QtWidgets import QApplication
+
+import resources
+from gui.main_window import MainWindow
+from gui.settings import APPLICATION, ORGANIZATION
+from gui.theme import apply_theme
+
+MIN_POINT_SIZE = 10.0  # some platforms default to 9 pt, small for a tool read at a distance
 
 
-def create_window() -> QMainWindow:
+def ensure_application(argv: list[str] | None = None) -> QApplication:
+    """The QApplication (created if there is none), with mpscope's names, style and look."""
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(argv if argv is not None else sys.argv)
+    assert isinstance(app, QApplication)
+    if app.property("mpscopeLook"):
+        return app
+    QCoreApplication.setOrganizationName(ORGANIZATION)
+    QCoreApplication.setApplicationName(APPLICATION)
+    QGuiApplication.setApplicationDisplayName("mpscope")
+    QGuiApplication.setDesktopFileName("mpscope")
+    app.setStyle("Fusion")  # the same widgets everywhere; follows the system colour scheme
+    font = QFont(app.font())
+    if 0 < font.pointSizeF() < MIN_POINT_SIZE:
+        font.setPointSizeF(MIN_POINT_SIZE)
+        app.setFont(font)
+    app.setWindowIcon(QIcon(resources.path_of("icons/mpscope.svg")))
+    apply_theme(app)
+    app.styleHints().colorSchemeChanged.connect(lambda _scheme: apply_theme())
+    app.setProperty("mpscopeLook", True)
+    return app
+
+
+def create_window() -> MainWindow:
     """Build the main window without entering the event loop (tests use this)."""
-    window = QMainWindow()
-    window.setObjectName("mainWindow")
-    window.setWindowTitle("mpscope")
-    window.setCentralWidget(QLabel("mpscope: the live window arrives with the GUI issue"))
-    window.resize(1280, 800)
-    return window
+    ensure_application()
+    return MainWindow()
 
 
 def run_app() -> int:
     """Create the application and the window, and run the event loop."""
-    app = QApplication.instance() or QApplication(sys.argv)
-    app.setApplicationName("mpscope")
-    app.setOrganizationName("mpscope")
+    app = ensure_application(sys.argv)
     window = create_window()
     window.show()
+    # Ctrl+C in the terminal closes the window like the close button (stopping any run);
+    # a timer lets the interpreter run its signal handlers while Qt waits for events
+    signal.signal(signal.SIGINT, lambda *_: window.close())
+    wake = QTimer(window)
+    wake.timeout.connect(lambda: None)
+    wake.start(200)
     return int(app.exec())

@@ -68,9 +68,25 @@ class LaneData:
     done: int = 0
     exited: WorkerExited | None = None
     progress: GrowableArray = field(default_factory=lambda: GrowableArray(2))  # t, done
-    spans: GrowableArray = field(default_factory=lambda: GrowableArray(4))  # t0, t1, items, first
+    # t0, t1, items, first, tasks (tasks > 1: short chunks the probe merged into one span)
+    spans: GrowableArray = field(default_factory=lambda: GrowableArray(5))
     open_t0: float | None = None  # start of the chunk running now (relative time)
     last_t: float = 0.0  # time of the latest Progress
+
+    def done_at(self, times: np.ndarray) -> np.ndarray:
+        """Items done by each of ``times``.
+
+        0 before the lane started, linear between samples, held after the latest one (a lane
+        reports only when its count moves).
+        """
+        samples = self.progress.view()
+        if not len(samples):
+            return np.zeros(np.shape(times))
+        t, done = samples[:, 0], samples[:, 1]
+        if self.started_t is not None and self.started_t < t[0]:
+            t = np.concatenate(([self.started_t], t))
+            done = np.concatenate(([0.0], done))
+        return np.interp(times, t, done, left=0.0, right=done[-1])
 
 
 class RunModel(QObject):
@@ -91,6 +107,7 @@ class RunModel(QObject):
         self.total = GrowableArray(2)  # t, total done (one sample per fold with progress)
         self.counter_steps: list[CounterStep] = []
         self.version = 0
+        self.generation = 0  # +1 on every reset(): views drop what they drew for the last run
         self.t0 = time.perf_counter()
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -105,6 +122,7 @@ class RunModel(QObject):
         self.counter_steps = []
         self.t0 = time.perf_counter()
         self.version += 1
+        self.generation += 1
         self.changed.emit()
 
     @property
@@ -119,6 +137,17 @@ class RunModel(QObject):
     def now(self) -> float:
         """Seconds since the run started, on the same clock as the events."""
         return time.perf_counter() - self.t0
+
+    @property
+    def live(self) -> bool:
+        """True from reset() until the terminal event: time advances, views keep moving."""
+        return self.spec is not None and self.outcome is None
+
+    def clock(self) -> float:
+        """The time the views draw up to: now while live, the run's end once over, 0 if idle."""
+        if self.outcome is not None:
+            return max(self.outcome.t - self.t0, 0.0)
+        return self.now() if self.spec is not None else 0.0
 
     # -- folding ---------------------------------------------------------------------------------
     def lane(self, index: int) -> LaneData:
@@ -147,7 +176,7 @@ class RunModel(QObject):
                 last_t = max(last_t, t)
             elif isinstance(event, TaskSpan):
                 self.lane(event.worker).spans.append(
-                    (event.t0 - self.t0, event.t1 - self.t0, event.items, event.first)
+                    (event.t0 - self.t0, event.t1 - self.t0, event.items, event.first, event.tasks)
                 )
             elif isinstance(event, WorkerStarted):
                 lane = self.lane(event.worker)
@@ -184,6 +213,13 @@ class RunModel(QObject):
     def done(self) -> int:
         """Work units done over all lanes."""
         return sum(lane.done for lane in self.lanes.values())
+
+    def done_at(self, times: np.ndarray) -> np.ndarray:
+        """Items done over all lanes by each of ``times`` (see ``LaneData.done_at``)."""
+        total = np.zeros(np.shape(times))
+        for lane in self.lanes.values():
+            total += lane.done_at(times)
+        return total
 
     @property
     def conductor_pid(self) -> int | None:

@@ -24,6 +24,12 @@ class StrategyInfo:
     result_bytes_per_item: int  # memory a full result list costs per item; 0: streams
     multi_worker: bool = True  # False: always one worker
     seed_cell: str = ""
+    default_workers: int | None = None  # None: one per core
+    default_workload: str = "square"  # what runs when no workload is named
+    options: tuple[str, ...] = ()  # strategy-specific command-line options, one line each
+    requires: tuple[str, ...] = ()  # modules of an optional extra it needs (workers.optional)
+    extra: str = ""  # the optional extra that installs them: pip install 'mpscope[EXTRA]'
+    max_tasks: int | None = None  # most tasks (ceil(N / chunksize)) it accepts, if bounded
 
 
 STRATEGIES: dict[str, StrategyInfo] = {
@@ -91,6 +97,54 @@ STRATEGIES: dict[str, StrategyInfo] = {
             "auto = map's rule ceil(N / (4K)); the stdlib's own default, 1, is very slow",
             130,
         ),
+        StrategyInfo(
+            "shared-counter",
+            "K mp.Process each add 1 to one shared mp.Value N times, under an mp.Lock (or not)",
+            "v = Value('i', 0); lock = Lock(); Process(target=job, args=(v, lock)) x K",
+            False,
+            "",
+            0,
+            seed_cell="In [20]",
+            default_workers=2,
+            default_workload="increment",
+            options=(
+                "--lock whole|step|none: lock around the whole loop (the seed), around each "
+                "increment, or no lock (lost updates); default whole",
+                "--delay S: seconds of sleep per increment (default 0.1, as the seed)",
+                "--force-race: with --lock none, a barrier between every read and write, so "
+                "each round loses K-1 updates",
+                "--trace: report the ordered [worker, value] steps",
+            ),
+        ),
+        StrategyInfo(
+            "dask",
+            "dask.distributed: a LocalCluster of K worker processes (one thread each), or the "
+            "scheduler you name; one task per chunk, summed where it runs",
+            "client = Client(LocalCluster(n_workers=K, threads_per_worker=1)); "
+            "as_completed(client.map(sum_chunk, chunks), with_results=True)",
+            True,
+            "auto = map's rule ceil(N / (4K)); each task is one chunk",
+            0,
+            requires=("dask", "distributed"),
+            extra="distributed",
+            max_tasks=100_000,
+            options=(
+                "--scheduler tcp://HOST:PORT: use that running Dask scheduler and its workers "
+                "instead of starting a LocalCluster",
+            ),
+        ),
+        StrategyInfo(
+            "joblib",
+            "joblib.Parallel(n_jobs=K) on the loky backend (what scikit-learn users get); "
+            "batches of chunksize items",
+            "Parallel(n_jobs=K, backend='loky', batch_size=C)(delayed(job)(x) for x in range(N))",
+            True,
+            "auto = map's rule ceil(N / (4K)); joblib's own default, batch_size='auto', "
+            "adapts as it goes",
+            0,
+            requires=("joblib",),
+            extra="distributed",
+        ),
     )
 }
 
@@ -104,6 +158,16 @@ def unfit_reason(strategy: str, workload: str) -> str | None:
         return (
             f"{strategy} passes one argument per item and {workload} takes two (x, var); "
             "use pool-starmap, executor, thread-pool, process or sequential"
+        )
+    if strategy == "shared-counter" and workload != "increment":
+        return (
+            f"shared-counter adds 1 to a shared Value per item and runs only the increment "
+            f"workload, not {workload}"
+        )
+    if workload == "increment" and strategy != "shared-counter":
+        return (
+            f"increment is the shared counter's workload (v.value += 1 on a shared Value) and "
+            f"{strategy} does not share one; use shared-counter"
         )
     if strategy == "pool-starmap" and w.arity == 1:
         return (

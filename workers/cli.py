@@ -1,6 +1,8 @@
-"""``mpscope`` on the command line: run, list strategies and workloads (headless, no Qt).
+"""``mpscope`` on the command line: run, compare, list strategies and workloads (no Qt).
 
 Exit codes: 0 correct result; 1 run failed or wrong result; 2 bad input; 130 interrupted.
+For shared-counter "correct" for the exit code means "the value its lock mode guarantees"
+(``as_guaranteed``): a --lock none run that loses updates exits 0 and reports them in ``lost``.
 """
 
 from __future__ import annotations
@@ -15,8 +17,11 @@ from collections.abc import Callable, Sequence
 from typing import Any, NoReturn, TextIO
 
 from workers.catalog import STRATEGIES, accepted_workloads
+from workers.optional import install_command, unavailable_reason
 from workers.spec import (
     INJECT_KINDS,
+    LOCK_MODES,
+    MAX_DELAY_S,
     RunSpec,
     SpecError,
     available_start_methods,
@@ -77,6 +82,58 @@ def _whole(name: str) -> Callable[[str], int]:
     return parse
 
 
+def _seconds(name: str) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            return float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{name} {text!r} is not a number of seconds"
+            ) from None
+
+    parse.__name__ = name
+    return parse
+
+
+COUNTER_OPTIONS = ("--lock", "--delay", "--force-race", "--trace")
+
+
+def add_counter_arguments(parser: argparse.ArgumentParser) -> None:
+    """shared-counter's own options (rejected with any other strategy)."""
+    group = parser.add_argument_group(
+        "shared-counter",
+        "K processes add 1 to one shared Value, --items times each (the seed's In [20]). "
+        "Exit code 0 means the counter holds what the lock mode guarantees: with --lock none "
+        "lost updates are reported (lost = expected - result), not a failure.",
+    )
+    group.add_argument(
+        "--lock",
+        default=None,
+        metavar="{" + ",".join(LOCK_MODES) + "}",
+        help="whole: one lock around each worker's loop (the seed, default); step: the lock "
+        "around each increment (workers interleave); none: no lock (updates get lost)",
+    )
+    group.add_argument(
+        "--delay",
+        type=_seconds("delay"),
+        default=None,
+        metavar="S",
+        help=f"seconds of sleep per increment, 0..{MAX_DELAY_S:g} (default 0.1, as the seed)",
+    )
+    group.add_argument(
+        "--force-race",
+        action="store_true",
+        help="with --lock none: a barrier between every read and write, so every round loses "
+        "K-1 updates (result exactly --items)",
+    )
+    group.add_argument(
+        "--trace",
+        action="store_true",
+        help="report the ordered [worker, value] steps (JSON key trace; a very long run keeps "
+        "its first steps and says so in trace_note)",
+    )
+
+
 def add_spec_arguments(parser: argparse.ArgumentParser) -> None:
     """The arguments that make a RunSpec (shared by ``run`` and ``compare``)."""
     parser.add_argument("--workload", "-w", default="square", help="workload id (see workloads)")
@@ -121,9 +178,11 @@ def _build_parser() -> _Parser:
         "-k",
         type=_whole("workers"),
         default=None,
-        help=f"worker processes/threads, 1..{max_workers()} (default: cores)",
+        help=f"worker processes/threads, 1..{max_workers()} "
+        "(default: cores; shared-counter: 2, as the seed)",
     )
     add_spec_arguments(run)
+    run.set_defaults(workload=None)  # None: the strategy's own (square; shared-counter: increment)
     run.add_argument(
         "--inject",
         default=None,
@@ -132,6 +191,17 @@ def _build_parser() -> _Parser:
     )
     run.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     run.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    run.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="tcp://HOST:PORT",
+        help="dask only: use this running Dask scheduler and its workers instead of starting "
+        "a LocalCluster",
+    )
+    add_counter_arguments(run)
+    from workers.compare.command import add_compare_parser  # late: it imports this module
+
+    add_compare_parser(sub, add_spec_arguments)
     for name, helptext in (
         ("strategies", "list strategies and the workloads each accepts"),
         ("workloads", "list workloads and their closed forms"),
@@ -141,10 +211,37 @@ def _build_parser() -> _Parser:
     return parser
 
 
+def _counter_fields(args: argparse.Namespace) -> dict[str, Any]:
+    """shared-counter's RunSpec fields that were given; BadInput if given to another strategy."""
+    given = {
+        "lock": getattr(args, "lock", None),
+        "delay_s": getattr(args, "delay", None),
+        "force_race": getattr(args, "force_race", False) or None,
+        "trace": getattr(args, "trace", False) or None,
+    }
+    fields = {name: value for name, value in given.items() if value is not None}
+    if fields and args.strategy != "shared-counter":
+        raise BadInput(
+            f"mpscope: {', '.join(COUNTER_OPTIONS)} apply to shared-counter only, not to "
+            f"{args.strategy}"
+        )
+    return fields
+
+
+def _scheduler(args: argparse.Namespace) -> str | None:
+    """--scheduler, if given; BadInput if given to a strategy other than dask."""
+    scheduler: str | None = getattr(args, "scheduler", None)
+    if scheduler is not None and args.strategy != "dask":
+        raise BadInput(f"mpscope: --scheduler applies to dask only, not to {args.strategy}")
+    return scheduler
+
+
 def _spec_from(args: argparse.Namespace) -> RunSpec:
+    info = STRATEGIES.get(args.strategy)
+    workload = args.workload or (info.default_workload if info else "square")
     return RunSpec(
         strategy=args.strategy,
-        workload=args.workload,
+        workload=workload,
         items=args.items,
         workers=args.workers,
         chunksize=args.chunksize,
@@ -152,6 +249,8 @@ def _spec_from(args: argparse.Namespace) -> RunSpec:
         grain=args.grain,
         sleep_ms=args.sleep_ms,
         inject=args.inject,
+        **_counter_fields(args),
+        scheduler=_scheduler(args),
     )
 
 
@@ -233,10 +332,14 @@ def _print_table(record: dict[str, Any], out: TextIO) -> None:
     head += f" · {record['start_method']}"
     print(head, file=out)
     status = record["status"]
+    counter = "lost" in record
     if status == "finished":
         mark = "correct" if record["correct"] else "WRONG"
+        if counter and not record["correct"] and record.get("as_guaranteed"):
+            mark = f"{record['lost']:,} lost, as lock {record.get('lock')} allows"
         print(f"  result     {record['result']}  [{mark}]", file=out)
-        print(f"  expected   {record['expected']}  (closed form)", file=out)
+        basis = "workers x items" if counter else "closed form"
+        print(f"  expected   {record['expected']}  ({basis})", file=out)
         wall, cpu = record["wall_s"], record["cpu_s"]
         print(f"  wall       {format_seconds(wall)}", file=out)
         print(
@@ -252,6 +355,17 @@ def _print_table(record: dict[str, Any], out: TextIO) -> None:
         print(f"  teardown   {format_seconds(record['teardown_s'])} (not in wall)", file=out)
         share = record["probe_cpu_s"] / cpu if cpu else 0.0
         print(f"  probe      {format_seconds(record['probe_cpu_s'])} CPU ({share:.2%})", file=out)
+        if "cluster_startup_s" in record:
+            print(
+                f"  cluster    {record['cluster']}: started in "
+                f"{format_seconds(record['cluster_startup_s'])} (inside wall), "
+                f"{record['dask_workers']} workers, {format_count(record['tasks'])} tasks",
+                file=out,
+            )
+        if record.get("note"):
+            print(f"  note       {record['note']}", file=out)
+        if counter:
+            _print_counter(record, out)
     elif status == "failed":
         print(f"  FAILED     {record['error']}", file=out)
         if record.get("traceback"):
@@ -270,6 +384,50 @@ def _print_table(record: dict[str, Any], out: TextIO) -> None:
             )
 
 
+def _trace_runs(trace: list[list[int]], limit: int = 24) -> str:
+    """[worker, value] steps as runs: 'w0: 1-10, w1: 11-20' (at most ``limit`` runs shown)."""
+    runs: list[list[int]] = []  # [worker, first value, last value]
+    for worker, value in trace:
+        if runs and runs[-1][0] == worker and value == runs[-1][2] + 1:
+            runs[-1][2] = value
+        else:
+            runs.append([worker, value, value])
+    text = ", ".join(f"w{w}: {a}" if a == b else f"w{w}: {a}-{b}" for w, a, b in runs[:limit])
+    return text + (f", ... ({len(runs) - limit} more runs)" if len(runs) > limit else "")
+
+
+def _print_counter(record: dict[str, Any], out: TextIO) -> None:
+    """shared-counter's figures: lock mode, lost updates and why, each worker's lock times."""
+    race = " · force-race" if record.get("force_race") else ""
+    print(
+        f"  lock       {record.get('lock')} · delay {format_seconds(record.get('delay_s', 0))}"
+        f"{race}",
+        file=out,
+    )
+    print(f"  lost       {record['lost']:,}: {record['explanation']}", file=out)
+    if record.get("steps_skipped"):
+        print(
+            f"  rate cap   {record['steps_sent']:,} increments sent as events, "
+            f"{record['steps_skipped']:,} counted only",
+            file=out,
+        )
+    for w in record["counter_per_worker"]:
+        if record.get("lock") != "none":
+            how = (
+                f"waited {format_seconds(w['wait_s'])} for the lock ({w['waits']:,} times) · "
+                f"held it {format_seconds(w['hold_s'])}"
+            )
+        elif record.get("force_race"):
+            how = f"waited {format_seconds(w['wait_s'])} at the barrier"
+        else:
+            how = "no lock"
+        print(f"  worker {w['worker']:<3} {w['increments']:,} increments · {how}", file=out)
+    if "trace" in record:
+        print(f"  trace      {_trace_runs(record['trace'])}", file=out)
+        if record.get("trace_note"):
+            print(f"             {record['trace_note']}", file=out)
+
+
 def _list_strategies(as_json: bool, out: TextIO) -> None:
     rows: list[dict[str, Any]] = [
         {
@@ -279,6 +437,9 @@ def _list_strategies(as_json: bool, out: TextIO) -> None:
             "chunked": s.chunked,
             "auto_chunksize": s.auto_chunksize_note or None,
             "workloads": accepted_workloads(s.id),
+            "options": list(s.options),
+            "available": unavailable_reason(s.id) is None,
+            "install": install_command(s.extra) if s.extra else None,
         }
         for s in STRATEGIES.values()
     ]
@@ -288,7 +449,11 @@ def _list_strategies(as_json: bool, out: TextIO) -> None:
         return
     for row in rows:
         print(f"{row['id']:<14} {row['description']}", file=out)
+        if not row["available"]:
+            print(f"{'':<14} unavailable: install with {row['install']}", file=out)
         print(f"{'':<14} workloads: {', '.join(row['workloads'])}", file=out)
+        for option in row["options"]:
+            print(f"{'':<14} {option}", file=out)
 
 
 def _list_workloads(as_json: bool, out: TextIO) -> None:
@@ -319,13 +484,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
         if args.command is None:
-            raise BadInput("mpscope: no command given: use run, strategies or workloads")
+            raise BadInput("mpscope: no command given: use run, compare, strategies or workloads")
         if args.command == "strategies":
             _list_strategies(args.json, sys.stdout)
             return EXIT_OK
         if args.command == "workloads":
             _list_workloads(args.json, sys.stdout)
             return EXIT_OK
+        if args.command == "compare":
+            from workers.compare.command import run_compare
+
+            return run_compare(args)
         spec = _spec_from(args)
         previous = {
             s: signal.signal(s, _raise_interrupted) for s in (signal.SIGINT, signal.SIGTERM)
@@ -348,7 +517,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print()
     else:
         _print_table(record, sys.stdout)
-    ok = record["status"] == "finished" and record.get("correct")
+    # shared-counter: the value its lock mode guarantees (lost updates under --lock none are
+    # what was asked for, reported in "lost"); every other strategy: the closed form
+    ok = record["status"] == "finished" and record.get("as_guaranteed", record.get("correct"))
     return EXIT_OK if ok else EXIT_FAILED
 
 

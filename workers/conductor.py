@@ -21,7 +21,7 @@ import traceback
 from multiprocessing.connection import Connection, wait
 from typing import Any, NoReturn
 
-from workers.context import RunContext, WatchingContext, worker_context
+from workers.context import CannotRun, RunContext, WatchingContext, worker_context
 from workers.events import (
     Event,
     RunCancelled,
@@ -181,6 +181,8 @@ def _wait_for_dead_worker(ctx: RunContext) -> tuple[Any, int] | None:
 
 
 def _format_failure(exc: BaseException) -> tuple[str, str]:
+    if isinstance(exc, CannotRun):
+        return str(exc).splitlines()[0], ""  # the message says it all
     tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     remote = getattr(exc, "remote_traceback", "")
     if remote:

@@ -22,6 +22,13 @@ ProcessSource = Callable[[], Iterable[BaseProcess]]
 EXITCODE_GRACE_S = 0.15  # let the pool's handler thread read a dead worker's exit code
 
 
+class CannotRun(RuntimeError):
+    """The run cannot go on for a reason its message states in full (reported, no traceback).
+
+    For conditions of the user's setup, not bugs: say an unreachable Dask scheduler.
+    """
+
+
 @dataclass
 class RunContext:
     """One run as a strategy sees it: the validated spec, the job, the probe and the clock."""

@@ -27,6 +27,7 @@ from workers.events import (
     RunCancelled,
     RunFailed,
     RunStarted,
+    TaskSpan,
     TerminalEvent,
     describe_exitcode,
 )
@@ -75,6 +76,11 @@ class RunHandle:
         self._held = []
         if self.outcome is None:
             self._read(out, max_events, budget_s)
+        # two channels (worker queue, conductor pipe) merged into time order: one clock
+        if out and isinstance(out[-1], TERMINAL_TYPES):
+            out[:-1] = sorted(out[:-1], key=event_time)
+        else:
+            out.sort(key=event_time)
         for event in out:
             self.tally.add(event)
         return out
@@ -206,6 +212,11 @@ class RunHandle:
             self._events.join_thread()
             self._events = None
         _live.discard(self)
+
+
+def event_time(event: Event) -> float:
+    """When an event happened (a span: when it ended), on the shared perf_counter clock."""
+    return event.t1 if isinstance(event, TaskSpan) else event.t
 
 
 def new_run_id() -> str:

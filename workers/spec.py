@@ -9,6 +9,8 @@ import sys
 from dataclasses import dataclass
 
 from workers.catalog import STRATEGIES, auto_chunksize, unfit_reason
+from workers.optional import unavailable_reason
+from workers.scheduler_address import parse_scheduler_address
 from workers.units import format_bytes, format_count
 from workers.workloads import DEFAULT_GRAIN, DEFAULT_SLEEP_MS, WORKLOADS
 
@@ -16,6 +18,9 @@ START_METHODS = ("fork", "forkserver", "spawn")
 MAX_GRAIN = 10_000_000
 MAX_SLEEP_MS = 60_000.0
 INJECT_KINDS = ("raise", "exit", "kill")
+LOCK_MODES = ("whole", "step", "none")  # shared-counter: lock around the loop, per step, none
+MAX_DELAY_S = 60.0
+MAX_COUNTER = 2**31 - 1  # the shared Value is a C int ('i')
 MEMORY_HEADROOM = 0.7  # share of available memory a full result list may take
 
 
@@ -60,6 +65,13 @@ class RunSpec:
     sleep_ms: float = DEFAULT_SLEEP_MS
     inject: str | None = None  # "raise@ITEM", "exit@ITEM" or "kill@ITEM"
     sample_interval_s: float = 0.025
+    # shared-counter only (ignored by the other strategies)
+    lock: str = "whole"  # one of LOCK_MODES
+    delay_s: float = 0.1  # sleep per increment, as the seed's time.sleep(0.1)
+    force_race: bool = False  # lock none: a barrier between every read and write
+    trace: bool = False  # report the ordered [worker, value] steps
+    # dask only: the address of a running scheduler to use (None: start a LocalCluster)
+    scheduler: str | None = None
 
     def replace(self, **changes: object) -> RunSpec:
         """A copy with some fields changed."""
@@ -112,6 +124,50 @@ def _check_inject(spec: RunSpec, items: int) -> None:
         )
 
 
+def _check_counter(spec: RunSpec, items: int, workers: int) -> None:
+    if spec.lock not in LOCK_MODES:
+        raise SpecError(f"lock {spec.lock!r} is unknown: allowed {', '.join(LOCK_MODES)}")
+    if not 0 <= spec.delay_s <= MAX_DELAY_S:
+        raise SpecError(f"delay {spec.delay_s} s is out of range: allowed 0..{MAX_DELAY_S:g} s")
+    if spec.strategy != "shared-counter":
+        return
+    if spec.force_race and spec.lock != "none":
+        raise SpecError(
+            f"force-race with lock {spec.lock!r} is not allowed: a lock rules the race out; "
+            "allowed only with lock none"
+        )
+    if spec.force_race and workers < 2:
+        raise SpecError(
+            f"force-race with workers {workers} cannot lose an update: allowed with 2 or more "
+            "workers"
+        )
+    if items * workers > MAX_COUNTER:
+        raise SpecError(
+            f"workers {workers} x items {format_count(items)} = "
+            f"{format_count(items * workers)} increments overflow the shared C int: allowed up "
+            f"to {format_count(MAX_COUNTER)} in all"
+        )
+
+
+def _check_tasks_and_scheduler(spec: RunSpec, items: int, chunksize: int | None) -> str | None:
+    """Bound the task count where the strategy needs it; return the normalized scheduler."""
+    info = STRATEGIES[spec.strategy]
+    if info.max_tasks is not None and chunksize is not None:
+        tasks = -(-items // chunksize)
+        if tasks > info.max_tasks:
+            raise SpecError(
+                f"chunksize {format_count(chunksize)} makes {format_count(tasks)} {spec.strategy} "
+                f"tasks: allowed up to {format_count(info.max_tasks)} tasks, i.e. chunksize >= "
+                f"{format_count(-(-items // info.max_tasks))} for {format_count(items)} items"
+            )
+    if spec.scheduler is None or spec.strategy != "dask":
+        return None  # like chunksize for unchunked strategies: others ignore it
+    try:
+        return str(parse_scheduler_address(spec.scheduler))
+    except ValueError as exc:
+        raise SpecError(str(exc)) from None
+
+
 def validate_spec(spec: RunSpec) -> RunSpec:
     """Check ``spec`` and return it with every default resolved.
 
@@ -119,6 +175,9 @@ def validate_spec(spec: RunSpec) -> RunSpec:
     """
     if spec.strategy not in STRATEGIES:
         raise SpecError(f"unknown strategy {spec.strategy!r}: allowed {', '.join(STRATEGIES)}")
+    missing = unavailable_reason(spec.strategy)
+    if missing:
+        raise SpecError(missing)
     if spec.workload not in WORKLOADS:
         raise SpecError(f"unknown workload {spec.workload!r}: allowed {', '.join(WORKLOADS)}")
     reason = unfit_reason(spec.strategy, spec.workload)
@@ -132,7 +191,7 @@ def validate_spec(spec: RunSpec) -> RunSpec:
         raise SpecError(f"items {items} is too small: allowed 1 or more")
     _check_memory(spec.strategy, items)
 
-    workers = cpu_count() if spec.workers is None else spec.workers
+    workers = (info.default_workers or cpu_count()) if spec.workers is None else spec.workers
     if not isinstance(workers, int) or not 1 <= workers <= max_workers():
         raise SpecError(
             f"workers {workers} is out of range: allowed 1..{max_workers()} "
@@ -167,6 +226,12 @@ def validate_spec(spec: RunSpec) -> RunSpec:
             f"sample interval {spec.sample_interval_s} s is out of range: allowed 0.005..1 s"
         )
     _check_inject(spec, items)
+    _check_counter(spec, items, workers)
+    scheduler = _check_tasks_and_scheduler(spec, items, chunksize)
     return spec.replace(
-        items=items, workers=workers, chunksize=chunksize, start_method=start_method
+        items=items,
+        workers=workers,
+        chunksize=chunksize,
+        start_method=start_method,
+        scheduler=scheduler,
     )

@@ -31,6 +31,7 @@ class WorkerFigures:
     exitcode: int | None = None
     progress_events: int = 0
     spans: int = 0
+    exited: bool = False  # WorkerExited came: its figures are final
 
 
 class RunTally:
@@ -58,7 +59,8 @@ class RunTally:
             fig.progress_events += 1
         elif isinstance(event, TaskSpan):
             fig = self._worker(event.worker)
-            fig.busy_s += event.t1 - event.t0
+            if not fig.exited:  # the queue can deliver a last span after WorkerExited
+                fig.busy_s += event.t1 - event.t0
             fig.spans += 1
         elif isinstance(event, WorkerStarted):
             self._worker(event.worker).pid = event.pid
@@ -69,6 +71,7 @@ class RunTally:
             fig.busy_s = event.busy_s
             fig.cpu_s = event.cpu_s
             fig.exitcode = event.exitcode
+            fig.exited = True
         elif isinstance(event, RunStarted):
             self.started = event
             self.spec = event.spec
@@ -107,6 +110,8 @@ class RunTally:
             record["grain"] = spec.grain
         if spec.workload == "sleep":
             record["sleep_ms"] = spec.sleep_ms
+        if spec.strategy == "shared-counter":
+            record.update(lock=spec.lock, delay_s=spec.delay_s, force_race=spec.force_race)
         out = self.outcome
         if isinstance(out, RunFinished):
             items = spec.items or 0
@@ -120,8 +125,9 @@ class RunTally:
                 teardown_s=round(out.teardown_s, 6),
                 items_per_s=round(items / out.wall_s, 1) if out.wall_s > 0 else None,
                 probe_cpu_s=round(out.probe_cpu_s, 6),
-                **out.extra,
             )
+            # a strategy's own figures; they never override the conductor's verdict fields
+            record.update({k: v for k, v in out.extra.items() if k not in record})
         elif isinstance(out, RunFailed):
             record.update(
                 error=out.error, traceback=out.traceback, pid=out.pid, exitcode=out.exitcode

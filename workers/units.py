@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 
-_SUFFIXES = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "b": 10**9, "t": 10**12}
+_SUFFIX_EXPONENTS = {"": 0, "k": 3, "m": 6, "g": 9, "b": 9, "t": 12}
 _COUNT_RE = re.compile(r"^\s*([0-9][0-9_,]*(?:\.[0-9]+)?(?:e[+]?[0-9]+)?)\s*([kmgbt]?)\s*$", re.I)
 
 
 def parse_count(text: str) -> int:
-    """Parse a count written as 10000000, 10,000,000, 10_000_000, 1e7 or 10M.
+    """Parse a count written as 10000000, 10,000,000, 10_000_000, 1e7, 10M or 2.5k.
 
     Raises ValueError with a one-line message if ``text`` is not a whole non-negative count.
     """
@@ -17,22 +17,16 @@ def parse_count(text: str) -> int:
     if not match:
         raise ValueError(f"{text!r} is not a count: write e.g. 10000000, 10,000,000, 1e7 or 10M")
     number, suffix = match.groups()
-    number = number.replace(",", "").replace("_", "")
-    scale = _SUFFIXES[suffix.lower()]
-    if re.fullmatch(r"[0-9]+", number):
-        return int(number) * scale
-    mantissa, _, exponent = number.lower().partition("e")
+    mantissa, _, exponent = number.replace(",", "").replace("_", "").lower().partition("e")
     whole, _, frac = mantissa.partition(".")
-    exp = int(exponent or 0)
+    shift = int(exponent or 0) + _SUFFIX_EXPONENTS[suffix.lower()] - len(frac)
     digits = int(whole + frac)
-    shift = exp - len(frac)
-    value = digits * 10**shift if shift >= 0 else None
-    if value is None:
-        divisor = 10**-shift
-        if digits % divisor:
-            raise ValueError(f"{text!r} is not a whole number of items")
-        value = digits // divisor
-    return int(value) * scale
+    if shift >= 0:
+        return int(digits * 10**shift)
+    quotient, remainder = divmod(digits, int(10**-shift))
+    if remainder:
+        raise ValueError(f"{text!r} is not a whole number of items")
+    return quotient
 
 
 def format_count(n: int) -> str:
@@ -42,13 +36,13 @@ def format_count(n: int) -> str:
 
 def format_seconds(s: float) -> str:
     """A duration with sensible precision: 0.0123 -> '12.3 ms', 3.456 -> '3.46 s'."""
-    if s < 0.001:
+    if round(s * 1e6) < 1000:
         return f"{s * 1e6:.0f} µs"
-    if s < 1:
+    if round(s * 1e3, 1) < 1000:
         return f"{s * 1e3:.1f} ms"
-    if s < 60:
+    if round(s, 2) < 60:
         return f"{s:.2f} s"
-    minutes, seconds = divmod(s, 60)
+    minutes, seconds = divmod(round(s, 1), 60)
     return f"{int(minutes)} min {seconds:04.1f} s"
 
 

@@ -47,6 +47,16 @@ def expected_sleep(n: int, grain: int, ms: float) -> int:
     return n
 
 
+def expected_increment(n: int, grain: int, ms: float) -> int:
+    """Closed form of increment for one worker: one per item (shared-counter: K x N in all)."""
+    return n
+
+
+def one_increment(x: int) -> int:
+    """The increment workload's per-item job outside the counter: one (``v.value += 1``)."""
+    return 1
+
+
 @dataclass(frozen=True)
 class Workload:
     """One workload: its per-item job, its closed form and how to present it."""
@@ -69,6 +79,8 @@ class Workload:
             return jobs.square_plus
         if self.id == "heavy":
             return functools.partial(jobs.heavy, grain=grain)
+        if self.id == "increment":
+            return one_increment
         return functools.partial(jobs.sleep_item, ms=ms)
 
     def expected(self, items: int, grain: int = DEFAULT_GRAIN, ms: float = DEFAULT_SLEEP_MS) -> int:
@@ -119,6 +131,15 @@ WORKLOADS: dict[str, Workload] = {
             expected_sleep,
             "N",
             io_bound=True,
+        ),
+        Workload(
+            "increment",
+            "the seed's v.value += 1 on one shared multiprocessing.Value, N times per worker "
+            "(shared-counter only)",
+            1,
+            10,
+            expected_increment,
+            "N per worker, K x N in all",
         ),
     )
 }

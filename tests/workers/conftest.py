@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.abc
+import importlib.util
 import os
 import sys
 import time
@@ -11,8 +12,19 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from leftovers import leftovers, tag_session, tagged_processes
+# tests/leftovers.py, loaded by path: putting tests/ on sys.path would shadow the real
+# `workers` package with the tests/workers directory
+_spec = importlib.util.spec_from_file_location(
+    "mpscope_test_leftovers", Path(__file__).resolve().parents[1] / "leftovers.py"
+)
+assert _spec is not None and _spec.loader is not None
+_leftovers = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_leftovers)
+leftovers, tag_session, tagged_processes = (
+    _leftovers.leftovers,
+    _leftovers.tag_session,
+    _leftovers.tagged_processes,
+)
 
 tag_session()
 

@@ -176,3 +176,16 @@ def test_the_seeds_values_come_out_exactly(workload: str, seed_value: int) -> No
     assert proc.returncode == 0, proc.stderr
     record = json.loads(proc.stdout)
     assert record["result"] == seed_value and record["correct"] is True
+
+
+def test_no_display_says_what_to_do_and_exits_2() -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env.pop("QT_QPA_PLATFORM", None)
+    proc = subprocess.run(
+        [sys.executable, "-c", "import sys; from gui.main import main; sys.exit(main([]))"],
+        capture_output=True, text=True, timeout=30, env=env, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in proc.stderr
+    assert "QT_QPA_PLATFORM=offscreen" in lines[0] and "mpscope run" in lines[0]

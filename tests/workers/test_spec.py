@@ -50,3 +50,33 @@ def test_sequential_runs_one_worker_and_process_takes_no_chunksize() -> None:
 def test_streaming_strategies_have_no_memory_cap() -> None:
     spec = validate_spec(RunSpec(strategy="pool-imap", items=10**13, workers=2))
     assert spec.items == 10**13
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(0.00099999, "1.0 ms"), (0.0009994, "999 µs"), (0.9999999, "1.00 s"), (59.999, "1 min 00.0 s"),
+     (0.0123, "12.3 ms"), (3.456, "3.46 s"), (125.0, "2 min 05.0 s")],
+)  # fmt: skip
+def test_durations_read_well_at_unit_boundaries(seconds: float, text: str) -> None:
+    from workers.units import format_seconds
+
+    assert format_seconds(seconds) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [("10000000", 10**7), ("10,000,000", 10**7), ("10_000_000", 10**7), ("1e7", 10**7),
+     ("10M", 10**7), ("2.5k", 2500), ("1.5e3", 1500), (" 7 ", 7)],
+)  # fmt: skip
+def test_counts_are_read_in_every_usual_spelling(text: str, count: int) -> None:
+    from workers.units import parse_count
+
+    assert parse_count(text) == count
+
+
+@pytest.mark.parametrize("text", ["", "ten", "1.5", "-3", "1e-3", "10 apples"])
+def test_what_is_not_a_whole_count_is_refused(text: str) -> None:
+    from workers.units import parse_count
+
+    with pytest.raises(ValueError, match=r"count|whole"):
+        parse_count(text)

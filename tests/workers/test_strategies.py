@@ -9,7 +9,10 @@ from workers.catalog import STRATEGIES, accepted_workloads
 from workers.events import Progress, RunStarted, WorkerExited, WorkerStarted
 from workers.spec import available_start_methods
 
-SIZES = {"square": 20_000, "poly-pair": 20_000, "square-plus": 20_000, "heavy": 300, "sleep": 24}
+SIZES = {
+    "square": 20_000, "poly-pair": 20_000, "square-plus": 20_000, "heavy": 300, "sleep": 24,
+    "increment": 4,  # shared-counter at its seed delay, 0.1 s per increment
+}  # fmt: skip
 IN_PROCESS = {"sequential", "thread-pool"}  # no worker processes: the start method is moot
 
 

@@ -16,6 +16,9 @@ _MODULES = {
     "pool-imap": "workers.strategies.pool_map",
     "thread-pool": "workers.strategies.thread_pool",
     "executor": "workers.strategies.executor",
+    "shared-counter": "workers.strategies.shared_counter",
+    "dask": "workers.strategies.dask_cluster",
+    "joblib": "workers.strategies.joblib_loky",
 }
 
 

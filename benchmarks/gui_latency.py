@@ -1,0 +1,260 @@
+"""What watching costs: the window's responsiveness during a run, and its effect on the run.
+
+During a run at full event rate with all four live views visible:
+
+* a 10 ms heartbeat QTimer measures event-loop stalls (target: the longest gap < 50 ms);
+* redraws per second (the window's redraw timer; target <= 30);
+* the GUI process's own CPU while the run is live (target <= 10 % of one core);
+
+and the observer effect: the wall time (measured inside the conductor) of the same run started
+from the window and headless (``python -m workers run --json``), alternating A B A B, reported
+as the median of the per-pair ratios GUI / headless (target <= 1.05; on 2 cores the window's
+own CPU use steals from the workers).
+
+    python benchmarks/gui_latency.py                      # offscreen, the default run
+    xvfb-run -a -s "-screen 0 1400x900x24" python benchmarks/gui_latency.py --platform xcb
+    python benchmarks/gui_latency.py --strategy pool-map --workload square --items 1e7 \\
+        --chunksize 10000 --pairs 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import itertools
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+HEARTBEAT_MS = 10
+
+
+@dataclass
+class GuiRun:
+    """What one run started from the window measured."""
+
+    wall_s: float
+    live_s: float
+    max_gap_ms: float
+    p99_gap_ms: float
+    beats: int
+    redraws_per_s: float  # refresh() calls per view per second
+    gui_cpu_share: float  # CPU seconds of the GUI process per second of the live run
+    events: int
+    correct: bool
+    gaps_ms: list[float] = field(default_factory=list, repr=False)
+
+
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--strategy", default="pool-map")
+    parser.add_argument("--workload", default="heavy")
+    parser.add_argument("--items", default="12000", help="N (1e7, 10M, 12,000 ...)")
+    parser.add_argument("--workers", type=int, default=None, help="default: cores")
+    parser.add_argument(
+        "--chunksize", type=int, default=50, help="small chunks = many task spans (default 50)"
+    )
+    parser.add_argument("--pairs", type=int, default=5, help="GUI/headless pairs (default 5)")
+    parser.add_argument(
+        "--platform", default=os.environ.get("QT_QPA_PLATFORM", "offscreen"), help="Qt platform"
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON object at the end")
+    return parser.parse_args(argv)
+
+
+def _spec(args: argparse.Namespace):  # -> RunSpec
+    from workers.spec import RunSpec, validate_spec
+    from workers.units import parse_count
+
+    return validate_spec(
+        RunSpec(
+            strategy=args.strategy,
+            workload=args.workload,
+            items=parse_count(args.items),
+            workers=args.workers,
+            chunksize=args.chunksize,
+        )
+    )
+
+
+def run_in_window(window, spec) -> GuiRun:
+    """Start ``spec`` from ``window``'s controller; measure the loop while it runs."""
+    import psutil
+    from PySide6.QtCore import QEventLoop, Qt, QTimer
+
+    beats: list[float] = []
+    heartbeat = QTimer()
+    heartbeat.setTimerType(Qt.TimerType.PreciseTimer)
+    heartbeat.setInterval(HEARTBEAT_MS)
+    heartbeat.timeout.connect(lambda: beats.append(time.perf_counter()))
+    refreshes = [0]
+    originals = [view.refresh for view in window.views]
+
+    def counting(original):
+        def refresh() -> None:
+            refreshes[0] += 1
+            original()
+
+        return refresh
+
+    for view, original in zip(window.views, originals):
+        view.refresh = counting(original)
+    me = psutil.Process()
+    loop = QEventLoop()
+    window.controller.run_ended.connect(loop.quit)
+    try:
+        heartbeat.start()
+        cpu0 = sum(me.cpu_times()[:2])
+        t0 = time.perf_counter()
+        if not window.controller.start(spec):
+            raise SystemExit(f"could not start {spec}")
+        loop.exec()
+        live_s = time.perf_counter() - t0
+        cpu_s = sum(me.cpu_times()[:2]) - cpu0
+        heartbeat.stop()
+    finally:
+        window.controller.run_ended.disconnect(loop.quit)
+        for view, original in zip(window.views, originals):
+            view.refresh = original
+    gaps = [1e3 * (b - a) for a, b in itertools.pairwise(beats)]
+    outcome = window.model.outcome
+    gaps_sorted = sorted(gaps) or [0.0]
+    return GuiRun(
+        wall_s=getattr(outcome, "wall_s", float("nan")),
+        live_s=live_s,
+        max_gap_ms=max(gaps_sorted),
+        p99_gap_ms=gaps_sorted[min(len(gaps_sorted) - 1, int(0.99 * len(gaps_sorted)))],
+        beats=len(beats),
+        redraws_per_s=refreshes[0] / len(window.views) / live_s if live_s > 0 else 0.0,
+        gui_cpu_share=cpu_s / live_s if live_s > 0 else 0.0,
+        events=window.model.tally.events if window.model.tally else 0,
+        correct=bool(getattr(outcome, "correct", False)),
+        gaps_ms=gaps,
+    )
+
+
+def run_headless(spec) -> float:
+    """The same spec through the headless CLI in a fresh process; its wall_s."""
+    cmd = [
+        sys.executable,
+        "-m",
+        "workers",
+        "run",
+        "--strategy",
+        spec.strategy,
+        "--workload",
+        spec.workload,
+        "--items",
+        str(spec.items),
+        "--workers",
+        str(spec.workers),
+        "--start-method",
+        spec.start_method,
+        "--grain",
+        str(spec.grain),
+        "--sleep-ms",
+        str(spec.sleep_ms),
+        "--json",
+        "--no-progress",
+    ]
+    if spec.chunksize:
+        cmd += ["--chunksize", str(spec.chunksize)]
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"headless run failed ({done.returncode}): {done.stderr[-800:]}")
+    record = json.loads(done.stdout)
+    if not record.get("correct"):
+        raise SystemExit(f"headless run gave a wrong result: {record}")
+    return float(record["wall_s"])
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the pairs and print the report."""
+    args = _parse_args(argv)
+    os.environ["QT_QPA_PLATFORM"] = args.platform
+    os.environ.setdefault("MPSCOPE_NO_CALIBRATION", "1")
+    from PySide6.QtWidgets import QApplication
+
+    from gui.app import create_window
+
+    spec = _spec(args)
+    window = create_window()
+    window.resize(1280, 800)
+    window.show()
+    QApplication.processEvents()
+    runs: list[GuiRun] = []
+    headless: list[float] = []
+    print(
+        f"{spec.strategy} · {spec.workload} · N={spec.items:,} · K={spec.workers} · "
+        f"chunksize {spec.chunksize} · {spec.start_method} · Qt platform {args.platform}"
+    )
+    print(
+        f"{'pair':>4} {'GUI wall s':>10} {'headless s':>10} {'ratio':>6} {'max gap ms':>10} "
+        f"{'p99 ms':>7} {'redraw/s':>8} {'GUI CPU':>8} {'events':>7}"
+    )
+    for i in range(args.pairs):
+        run = run_in_window(window, spec)
+        if not run.correct:
+            raise SystemExit(f"the GUI run did not finish correctly: {window.model.outcome}")
+        wall_b = run_headless(spec)
+        runs.append(run)
+        headless.append(wall_b)
+        print(
+            f"{i + 1:>4} {run.wall_s:>10.3f} {wall_b:>10.3f} {run.wall_s / wall_b:>6.3f} "
+            f"{run.max_gap_ms:>10.1f} {run.p99_gap_ms:>7.1f} {run.redraws_per_s:>8.1f} "
+            f"{100 * run.gui_cpu_share:>7.1f}% {run.events:>7}",
+            flush=True,
+        )
+    window.close()
+
+    ratios = [r.wall_s / h for r, h in zip(runs, headless)]
+    summary = {
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python "
+        f"{platform.python_version()}, {platform.system()}",
+        "spec": f"{spec.strategy} {spec.workload} N={spec.items} K={spec.workers} "
+        f"chunksize={spec.chunksize} {spec.start_method}",
+        "platform": args.platform,
+        "max_stall_ms": round(max(r.max_gap_ms for r in runs) - HEARTBEAT_MS, 1),
+        "median_max_gap_ms": round(statistics.median(r.max_gap_ms for r in runs), 1),
+        "redraws_per_s": round(statistics.median(r.redraws_per_s for r in runs), 1),
+        "gui_cpu_percent_of_one_core": round(
+            100 * statistics.median(r.gui_cpu_share for r in runs), 1
+        ),
+        "observer_ratio_median": round(statistics.median(ratios), 3),
+        "observer_ratios": [round(r, 3) for r in ratios],
+    }
+    stall_ok = max(r.max_gap_ms for r in runs) < 50
+    print()
+    print(
+        f"event-loop stalls: longest heartbeat gap {max(r.max_gap_ms for r in runs):.1f} ms "
+        f"(10 ms timer; target < 50 ms) {'OK' if stall_ok else 'OVER'}"
+    )
+    print(f"redraws per second: {summary['redraws_per_s']} (target <= 30)")
+    print(
+        f"GUI process CPU while live: {summary['gui_cpu_percent_of_one_core']}% of one core "
+        f"(target <= 10%)"
+    )
+    print(
+        f"observer effect: GUI / headless wall, median of {len(ratios)} pairs = "
+        f"{summary['observer_ratio_median']} (target <= 1.05; pairs: "
+        f"{', '.join(f'{r:.3f}' for r in ratios)})"
+    )
+    print(f"{summary['date']} · {summary['machine']}")
+    if args.json:
+        print(json.dumps(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

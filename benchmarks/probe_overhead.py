@@ -1,0 +1,257 @@
+"""What mpscope's in-worker probes cost: an instrumented run against the bare stdlib call.
+
+Both sides run in a freshly spawned process (as mpscope's conductor is), start their workers
+with the same start method, use the same job function, N, K and chunksize, and time the same
+window: from just before the workers start to the reduced result in hand. The runs alternate
+A B A B ... and the report is the median of the per-pair ratios (instrumented / bare), so slow
+drift on a shared machine hits both sides alike.
+
+    python benchmarks/probe_overhead.py                       # the README's two targets
+    python benchmarks/probe_overhead.py --strategy pool-map --workload square --items 1e7 --pairs 7
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing.dummy import Pool as ThreadPool
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from workers import RunSpec, start_run
+from workers.events import RunFinished
+from workers.spec import validate_spec
+from workers.strategies.process_split import split
+from workers.units import parse_count
+from workers.workloads import WORKLOADS
+
+
+def _slice_sum(job: Callable[..., int], lo: int, hi: int, q: Any) -> None:
+    total = 0
+    for x in range(lo, hi):
+        total += job(x)
+    q.put(total)
+
+
+# Each returns (result, the perf_counter moment the result was in hand): the window mpscope
+# times too; closing and joining the workers comes after it on both sides.
+Job = Callable[..., int]
+Done = tuple[int, float]
+Bare = Callable[[Any, Job, int, int, "int | None"], Done]
+
+
+def bare_pool_map(
+    ctx: Any, job: Callable[..., int], n: int, k: int, c: int | None
+) -> tuple[int, float]:
+    pool = ctx.Pool(k)
+    total = sum(pool.map(job, range(n), c))
+    t1 = time.perf_counter()
+    pool.close()
+    pool.join()
+    return total, t1
+
+
+def bare_pool_imap(
+    ctx: Any, job: Callable[..., int], n: int, k: int, c: int | None
+) -> tuple[int, float]:
+    pool = ctx.Pool(k)
+    total = sum(pool.imap_unordered(job, range(n), c or 1))
+    t1 = time.perf_counter()
+    pool.close()
+    pool.join()
+    return total, t1
+
+
+def bare_executor(
+    ctx: Any, job: Callable[..., int], n: int, k: int, c: int | None
+) -> tuple[int, float]:
+    ex = ProcessPoolExecutor(k, mp_context=ctx)
+    total = sum(ex.map(job, range(n), chunksize=c or 1))
+    t1 = time.perf_counter()
+    ex.shutdown()
+    return total, t1
+
+
+def bare_thread_pool(
+    ctx: Any, job: Callable[..., int], n: int, k: int, c: int | None
+) -> tuple[int, float]:
+    pool = ThreadPool(k)
+    total = sum(pool.map(job, range(n), c))
+    t1 = time.perf_counter()
+    pool.close()
+    pool.join()
+    return total, t1
+
+
+def bare_process(
+    ctx: Any, job: Callable[..., int], n: int, k: int, c: int | None
+) -> tuple[int, float]:
+    q = ctx.Queue()
+    procs = [ctx.Process(target=_slice_sum, args=(job, lo, hi, q)) for lo, hi in split(n, k)]
+    for p in procs:
+        p.start()
+    total = sum(q.get() for _ in procs)
+    t1 = time.perf_counter()
+    for p in procs:
+        p.join()
+    return total, t1
+
+
+def bare_sequential(
+    ctx: Any, job: Callable[..., int], n: int, k: int, c: int | None
+) -> tuple[int, float]:
+    total = 0
+    for x in range(n):
+        total += job(x)
+    return total, time.perf_counter()
+
+
+BARE: dict[str, Bare] = {
+    "pool-map": bare_pool_map,
+    "pool-imap": bare_pool_imap,
+    "executor": bare_executor,
+    "thread-pool": bare_thread_pool,
+    "process": bare_process,
+    "sequential": bare_sequential,
+}
+
+
+def _bare_child(spec: RunSpec, out: Any) -> None:
+    """In a spawned process (like the conductor): time the bare stdlib call."""
+    workload = WORKLOADS[spec.workload]
+    job = workload.job(spec.grain, spec.sleep_ms)
+    assert spec.items is not None and spec.workers is not None
+    ctx = mp.get_context(spec.start_method)
+    t0 = time.perf_counter()
+    result, t1 = BARE[spec.strategy](ctx, job, spec.items, spec.workers, spec.chunksize)
+    wall = t1 - t0
+    out.put((wall, result == workload.expected(spec.items, spec.grain, spec.sleep_ms)))
+
+
+def run_bare(spec: RunSpec) -> float:
+    """Wall seconds of the bare stdlib call (result checked)."""
+    ctx = mp.get_context("spawn")
+    out = ctx.Queue()
+    proc = ctx.Process(target=_bare_child, args=(spec, out))
+    proc.start()
+    wall, ok = out.get(timeout=600)
+    proc.join()
+    assert ok, "bare run computed a wrong result"
+    return float(wall)
+
+
+def run_instrumented(spec: RunSpec) -> float:
+    """Wall seconds of the same run through mpscope (probes, conductor, events)."""
+    handle = start_run(spec)
+    while not handle.finished:
+        handle.drain(budget_s=0.02)
+        time.sleep(0.02)
+    handle.close()
+    outcome = handle.outcome
+    assert isinstance(outcome, RunFinished) and outcome.correct, outcome
+    return outcome.wall_s
+
+
+def measure(spec: RunSpec, pairs: int) -> dict[str, Any]:
+    """Alternate bare and instrumented runs; return medians and the per-pair ratios."""
+    spec = validate_spec(spec)
+    if spec.strategy in ("pool-imap", "executor") and spec.chunksize is None:
+        spec = spec.replace(chunksize=1)
+    run_bare(spec), run_instrumented(spec)  # warm-up (page cache, forkserver imports)
+    bare, probed, ratios = [], [], []
+    for _ in range(pairs):
+        a = run_bare(spec)
+        b = run_instrumented(spec)
+        bare.append(a)
+        probed.append(b)
+        ratios.append(b / a)
+    return {
+        "spec": spec,
+        "bare": bare,
+        "instrumented": probed,
+        "ratios": ratios,
+        "median_ratio": statistics.median(ratios),
+    }
+
+
+def _report(result: dict[str, Any], target: float | None) -> bool:
+    spec = result["spec"]
+    med = result["median_ratio"]
+    verdict = ""
+    if target is not None:
+        verdict = f" (target <= {target:.2f}: {'met' if med <= target else 'MISSED'})"
+    print(
+        f"{spec.strategy} · {spec.workload} · N={spec.items:,} · K={spec.workers} · "
+        f"chunksize {spec.chunksize} · {spec.start_method}"
+    )
+    print(
+        f"  bare         median {statistics.median(result['bare']):.3f} s   "
+        + " ".join(f"{x:.3f}" for x in result["bare"])
+    )
+    print(
+        f"  instrumented median {statistics.median(result['instrumented']):.3f} s   "
+        + " ".join(f"{x:.3f}" for x in result["instrumented"])
+    )
+    print(
+        f"  ratio        median {med:.3f}{verdict}   "
+        + " ".join(f"{x:.3f}" for x in result["ratios"])
+    )
+    return target is None or med <= target
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--strategy", choices=sorted(BARE))
+    parser.add_argument("--workload", default="square")
+    parser.add_argument("--items", type=parse_count)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--chunksize", type=parse_count)
+    parser.add_argument("--start-method", default=None)
+    parser.add_argument("--grain", type=int, default=2000)
+    parser.add_argument("--pairs", type=int, default=5)
+    args = parser.parse_args(argv)
+    print(
+        time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        f"python {sys.version.split()[0]}, {mp.cpu_count()} cores, pairs {args.pairs}",
+    )
+    if args.strategy:
+        spec = RunSpec(
+            strategy=args.strategy,
+            workload=args.workload,
+            items=args.items,
+            workers=args.workers,
+            chunksize=args.chunksize,
+            start_method=args.start_method,
+            grain=args.grain,
+        )
+        _report(measure(spec, args.pairs), None)
+        return 0
+    ok = _report(
+        measure(
+            RunSpec(strategy="pool-map", workload="square", items=10_000_000, workers=2), args.pairs
+        ),
+        1.05,
+    )
+    ok &= _report(
+        measure(
+            RunSpec(
+                strategy="pool-map", workload="heavy", items=20_000, workers=2, grain=args.grain
+            ),
+            args.pairs,
+        ),
+        1.01,
+    )
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,44 @@
+"""The last sequential run per problem, remembered for this session, for speed-up figures.
+
+A speed-up only means something against the same work: the same workload, the same number of
+items and the same job parameters (grain, sleep). The compare page (a later issue) keeps a
+persistent history; this is the in-session memory the run summary needs.
+"""
+
+from __future__ import annotations
+
+from workers.events import RunFinished
+from workers.spec import RunSpec
+
+BaselineKey = tuple[str, int, int | None, float | None]
+
+
+def baseline_key(spec: RunSpec) -> BaselineKey:
+    """What must match for two runs to be compared: workload, items and job parameters."""
+    return (
+        spec.workload,
+        spec.items or 0,
+        spec.grain if spec.workload == "heavy" else None,
+        spec.sleep_ms if spec.workload == "sleep" else None,
+    )
+
+
+class SequentialBaselines:
+    """Wall time of the latest correct sequential run of each problem, this session."""
+
+    def __init__(self) -> None:
+        self._walls: dict[BaselineKey, float] = {}
+
+    def record(self, spec: RunSpec, outcome: object) -> None:
+        """Remember ``outcome`` if it is a correct, finished sequential run."""
+        if (
+            spec.strategy == "sequential"
+            and isinstance(outcome, RunFinished)
+            and outcome.correct
+            and outcome.wall_s > 0
+        ):
+            self._walls[baseline_key(spec)] = outcome.wall_s
+
+    def wall_s(self, spec: RunSpec) -> float | None:
+        """The sequential wall time for ``spec``'s problem, if one was measured."""
+        return self._walls.get(baseline_key(spec))

@@ -1,0 +1,124 @@
+"""The strategy, workload and start-method combo boxes: their items, tooltips and fit rules.
+
+The strategy leads: a workload that cannot run under the chosen strategy
+(``workers.catalog.unfit_reason``) stays listed but disabled, with the reason as the item's
+tooltip, so a user sees *why* rather than wondering where an option went. (Disabling both ways
+would lock some pairs out for good: shared-counter runs only ``increment``, which no other
+strategy runs.) A strategy whose optional packages are missing is disabled the same way, its
+tooltip saying what to install.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import QComboBox
+
+from workers.catalog import STRATEGIES, unfit_reason
+from workers.optional import unavailable_reason
+from workers.spec import available_start_methods, default_start_method
+from workers.workloads import WORKLOADS
+
+# strategies the start method does not apply to, and why
+START_METHOD_UNUSED = {
+    "sequential": "sequential starts no worker processes",
+    "thread-pool": "thread-pool runs threads, not processes",
+    "joblib": "joblib's loky backend starts its workers its own way",
+}
+
+START_METHOD_TIPS = {
+    "fork": "fork: the child is a copy of the parent (fast; unsafe beside threads, and "
+    "no longer the default on Linux from Python 3.14)",
+    "forkserver": "forkserver: a clean server process forks each worker (safe beside "
+    "threads, cheap per worker)",
+    "spawn": "spawn: each worker is a fresh interpreter that imports your module "
+    "(slowest start, the default on macOS and Windows)",
+}
+
+
+def _item(combo: QComboBox, index: int) -> QStandardItem:
+    model = combo.model()
+    assert isinstance(model, QStandardItemModel)
+    item = model.item(index)
+    assert item is not None
+    return item
+
+
+def populate_strategies(combo: QComboBox) -> None:
+    """One item per strategy id, its description and call as the tooltip; unavailable ones
+    (an optional extra is missing) disabled, saying what to install."""
+    combo.clear()
+    for info in STRATEGIES.values():
+        combo.addItem(info.id, info.id)
+        missing = unavailable_reason(info.id)
+        item = _item(combo, combo.count() - 1)
+        item.setToolTip(f"not available: {missing}" if missing else strategy_tip(info.id))
+        item.setEnabled(missing is None)
+
+
+def strategy_tip(strategy: str) -> str:
+    """What a strategy is, in one tooltip."""
+    info = STRATEGIES[strategy]
+    seed = f" (the seed's {info.seed_cell})" if info.seed_cell else " (beyond the seed)"
+    return f"{info.description}{seed}\n{info.call}"
+
+
+def workload_tip(workload: str) -> str:
+    """What a workload computes, in one tooltip."""
+    w = WORKLOADS[workload]
+    return f"{w.description}\nresult checked against the closed form {w.formula}"
+
+
+def populate_workloads(combo: QComboBox) -> None:
+    """One item per workload id, its description as the tooltip."""
+    combo.clear()
+    for w in WORKLOADS.values():
+        combo.addItem(w.id, w.id)
+        combo.setItemData(combo.count() - 1, workload_tip(w.id), Qt.ItemDataRole.ToolTipRole)
+
+
+def populate_start_methods(combo: QComboBox) -> None:
+    """The platform's start methods, the default one marked."""
+    combo.clear()
+    default = default_start_method()
+    for method in available_start_methods():
+        label = f"{method} (default)" if method == default else method
+        combo.addItem(label, method)
+        combo.setItemData(
+            combo.count() - 1, START_METHOD_TIPS.get(method, method), Qt.ItemDataRole.ToolTipRole
+        )
+
+
+def apply_fit(strategy: str, workloads: QComboBox) -> None:
+    """Disable the workloads ``strategy`` cannot run, each with the reason as its tooltip."""
+    for i in range(workloads.count()):
+        w = workloads.itemData(i)
+        reason = unfit_reason(strategy, w)
+        item = _item(workloads, i)
+        item.setEnabled(reason is None)
+        item.setToolTip(f"not available with {strategy}: {reason}" if reason else workload_tip(w))
+
+
+def item_enabled(combo: QComboBox, index: int) -> bool:
+    """True if the combo's item ``index`` can be chosen."""
+    return _item(combo, index).isEnabled()
+
+
+def select_data(combo: QComboBox, value: object) -> bool:
+    """Make the item whose data is ``value`` current; False if there is none or it is disabled."""
+    index = combo.findData(value)
+    if index < 0 or not item_enabled(combo, index):
+        return False
+    combo.setCurrentIndex(index)
+    return True
+
+
+def first_fitting_workload(strategy: str, preferred: str | None) -> str:
+    """``preferred`` if it fits ``strategy``, else the strategy's own default workload, else
+    the first workload that fits."""
+    if preferred in WORKLOADS and unfit_reason(strategy, preferred) is None:
+        return preferred
+    default = STRATEGIES[strategy].default_workload
+    if default in WORKLOADS and unfit_reason(strategy, default) is None:
+        return default
+    return next(w for w in WORKLOADS if unfit_reason(strategy, w) is None)

@@ -1,0 +1,69 @@
+"""The words of the controls panel: tooltips and hints that follow the current choices."""
+
+from __future__ import annotations
+
+from gui.choice_combos import START_METHOD_UNUSED
+from workers.catalog import STRATEGIES, auto_chunksize
+from workers.spec import RunSpec, cpu_count
+from workers.units import format_count
+
+STRATEGY_TIP = (
+    "How the work is split: a plain loop, processes, pools, threads, an executor or a "
+    "cluster.\nStrategies whose optional packages are missing are greyed out (hover to see "
+    "what to install)."
+)
+WORKLOAD_TIP = (
+    "What each item computes. Cheap jobs (square) show what the overhead of parallelism "
+    "costs;\nheavy shows what K cores can do; sleep is I/O-bound, where threads help too.\n"
+    "Workloads the strategy cannot run are greyed out (hover to see why)."
+)
+ITEMS_TIP = "How many items N to process: 10000000, 10,000,000, 1e7 or 10M"
+CHUNKSIZE_TIP = (
+    "Items per task sent to a worker. auto = ceil(N / (4K)), Pool.map's own rule.\n"
+    "Small chunks = many round trips through the pool's queues; try 1 to see the cost."
+)
+START_METHOD_TIP = (
+    "How worker processes are started: fork, forkserver or spawn.\n"
+    "Its cost shows as start-up delay at the left of the timeline."
+)
+RUN_TIP = "Start the run (Ctrl+R)"
+STOP_TIP = "Stop the run: it ends within a second (Esc)"
+
+
+def breakable_code(code: str) -> str:
+    """``code`` with break opportunities after dots and brackets (a narrow label wraps there)."""
+    zwsp = "\u200b"
+    return code.replace(".", "." + zwsp).replace("(", "(" + zwsp)
+
+
+def workers_tip(strategy: str) -> str:
+    """The workers spin box's tooltip for ``strategy``."""
+    if not STRATEGIES[strategy].multi_worker:
+        return f"{strategy} always runs one worker"
+    cores = cpu_count()
+    return (
+        f"Worker processes (threads for thread-pool): 1 to {2 * cores}, twice this "
+        f"machine's {cores} cores, so you can see what oversubscription does"
+    )
+
+
+def start_method_tip(strategy: str) -> str:
+    """The start-method combo's tooltip for ``strategy`` (why it is disabled, if it is)."""
+    unused = START_METHOD_UNUSED.get(strategy)
+    return f"Not used: {unused}" if unused else START_METHOD_TIP
+
+
+def chunk_hint(strategy: str, spec: RunSpec | None, chosen: int) -> str:
+    """What the chunksize amounts to: per task, how many tasks, and what auto would be."""
+    if not STRATEGIES[strategy].chunked:
+        return f"{strategy} does not chunk"
+    if spec is None or spec.items is None or spec.chunksize is None:
+        return ""
+    tasks = -(-spec.items // spec.chunksize)
+    auto = auto_chunksize(spec.items, spec.workers or 1)
+    how = "auto: ceil(N / 4K) = " if chosen == 0 else ""
+    plural = "s" if tasks != 1 else ""
+    hint = f"{how}{format_count(spec.chunksize)} per task, {format_count(tasks)} task{plural}"
+    if chosen and spec.chunksize != auto:
+        hint += f" (auto would be {format_count(auto)})"
+    return hint

@@ -1,0 +1,433 @@
+"""ControlsPanel: the left column where a user picks what to run, and the Run / Stop buttons.
+
+Everything typed is checked as it is typed, with the engine's own rules
+(``workers.units.parse_count``, ``workers.spec.validate_spec``): a bad value gets one line under
+the field naming it and what is allowed, and Run stays disabled until it is fixed. Nothing here
+starts a run; the window connects ``run_action`` / ``stop_action`` to the RunController.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QFont, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSizePolicy,
+    QSpinBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui import choice_combos as combos
+from gui import control_texts as texts
+from gui.calibration import ItemProposals
+from gui.fault_section import FaultSection
+from gui.settings import ControlChoices
+from workers.catalog import STRATEGIES
+from workers.spec import (
+    MAX_GRAIN,
+    MAX_SLEEP_MS,
+    RunSpec,
+    SpecError,
+    cpu_count,
+    default_start_method,
+    validate_spec,
+)
+from workers.units import format_count, parse_count
+from workers.workloads import DEFAULT_GRAIN, DEFAULT_SLEEP_MS, WORKLOADS
+
+CHUNKSIZE_MAX = 2_000_000_000  # QSpinBox holds a 32-bit int
+
+
+def _message_label(name: str) -> QLabel:
+    label = QLabel()
+    label.setObjectName(name)
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.setProperty("role", "error")
+    label.hide()
+    return label
+
+
+def _note_label(name: str) -> QLabel:
+    label = QLabel()
+    label.setObjectName(name)
+    label.setWordWrap(True)
+    label.setProperty("role", "note")
+    return label
+
+
+class ControlsPanel(QWidget):
+    """Strategy, workload, size, workers, chunksize, start method, a fault to inject; Run, Stop."""
+
+    # fires after any control changed (the spec Run would start, or its validity, changed)
+    choices_changed = Signal()
+    # fires when the chosen strategy changes; the argument is its id
+    strategy_changed = Signal(str)
+    # fires when a strategy change forced another workload; the argument says which and why
+    workload_notice = Signal(str)
+
+    def __init__(self, choices: ControlChoices | None = None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("controlsPanel")
+        self.proposals = ItemProposals()
+        self._typed_items: dict[str, int] = {}  # workload -> items the user typed
+        self._busy = False
+        self._spec: RunSpec | None = None
+        self._loading = True
+        self._build()
+        self.apply_choices(choices or ControlChoices())
+        self._loading = False
+        self._evaluate()
+
+    # -- construction --------------------------------------------------------------------------
+    def _build(self) -> None:
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.form = form
+
+        self.strategy_combo = QComboBox(objectName="strategyCombo")
+        self.strategy_combo.setToolTip(texts.STRATEGY_TIP)
+        combos.populate_strategies(self.strategy_combo)
+        self.strategy_call = _note_label("strategyCall")
+        self.strategy_call.setFont(QFont("monospace"))
+        self.strategy_call.setToolTip("The stdlib call this strategy makes, as you would write it")
+        form.addRow("&Strategy", self.strategy_combo)
+        form.addRow("", self.strategy_call)
+
+        self.workload_combo = QComboBox(objectName="workloadCombo")
+        self.workload_combo.setToolTip(texts.WORKLOAD_TIP)
+        combos.populate_workloads(self.workload_combo)
+        form.addRow("&Workload", self.workload_combo)
+
+        self.items_edit = QLineEdit(objectName="itemsEdit")
+        self.items_edit.setToolTip(texts.ITEMS_TIP)
+        self.items_reset = QToolButton(objectName="itemsResetButton")
+        self.items_reset.setText("↺")
+        self.items_reset.setToolTip("Use the proposed size for this workload")
+        items_row = QHBoxLayout()
+        items_row.setSpacing(4)
+        items_row.addWidget(self.items_edit, 1)
+        items_row.addWidget(self.items_reset)
+        items_label = QLabel("&Items")
+        items_label.setBuddy(self.items_edit)
+        form.addRow(items_label, items_row)
+        self.items_message = _message_label("itemsMessage")
+        form.addRow("", self.items_message)
+
+        self.grain_spin = QSpinBox(objectName="grainSpin")
+        self.grain_spin.setRange(0, MAX_GRAIN)
+        self.grain_spin.setGroupSeparatorShown(True)
+        self.grain_spin.setSingleStep(500)
+        self.grain_spin.setValue(DEFAULT_GRAIN)
+        self.grain_spin.setSuffix(" iterations")
+        self.grain_spin.setToolTip("heavy: loop iterations per item (more = more CPU per item)")
+        form.addRow("&Grain", self.grain_spin)
+
+        self.sleep_spin = QDoubleSpinBox(objectName="sleepSpin")
+        self.sleep_spin.setRange(0.0, MAX_SLEEP_MS)
+        self.sleep_spin.setDecimals(1)
+        self.sleep_spin.setValue(DEFAULT_SLEEP_MS)
+        self.sleep_spin.setSuffix(" ms per item")
+        self.sleep_spin.setToolTip("sleep: how long each item sleeps (the GIL is released)")
+        form.addRow("S&leep", self.sleep_spin)
+
+        cores = cpu_count()
+        self.workers_spin = QSpinBox(objectName="workersSpin")
+        self.workers_spin.setRange(1, 2 * cores)
+        self.workers_spin.setValue(cores)
+        self.workers_spin.setSuffix(f"  of {cores} cores")
+        form.addRow("W&orkers", self.workers_spin)
+
+        self.chunksize_spin = QSpinBox(objectName="chunksizeSpin")
+        self.chunksize_spin.setRange(0, CHUNKSIZE_MAX)
+        self.chunksize_spin.setSpecialValueText("auto")
+        self.chunksize_spin.setGroupSeparatorShown(True)
+        form.addRow("&Chunksize", self.chunksize_spin)
+        self.chunksize_hint = _note_label("chunksizeHint")
+        form.addRow("", self.chunksize_hint)
+
+        self.start_method_combo = QComboBox(objectName="startMethodCombo")
+        combos.populate_start_methods(self.start_method_combo)
+        form.addRow("Start &method", self.start_method_combo)
+
+        self.advanced = FaultSection(self)
+        self.fault_combo = self.advanced.fault_combo
+        self.fault_item_edit = self.advanced.item_edit
+
+        self.run_action = QAction("Run", self)
+        self.run_action.setShortcut(QKeySequence("Ctrl+R"))
+        self.run_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.stop_action = QAction("Stop", self)
+        self.stop_action.setShortcut(QKeySequence(Qt.Key.Key_Escape))
+        self.stop_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.addAction(self.run_action)
+        self.addAction(self.stop_action)
+        self.run_button = QPushButton("▶  Run", objectName="runButton")
+        self.run_button.setDefault(True)
+        self.stop_button = QPushButton("■  Stop", objectName="stopButton")
+        self.run_button.setToolTip(texts.RUN_TIP)
+        self.stop_button.setToolTip(texts.STOP_TIP)
+        for button in (self.run_button, self.stop_button):
+            button.setMinimumHeight(32)
+            button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.run_button.clicked.connect(self.run_action.trigger)
+        self.stop_button.clicked.connect(self.stop_action.trigger)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.run_button, 3)
+        buttons.addWidget(self.stop_button, 2)
+        self.spec_message = _message_label("specMessage")
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(form)
+        layout.addWidget(self.advanced)
+        layout.addLayout(buttons)
+        layout.addWidget(self.spec_message)
+
+        self.strategy_combo.currentIndexChanged.connect(self._on_strategy)
+        self.workload_combo.currentIndexChanged.connect(self._on_workload)
+        self.items_edit.textEdited.connect(self._on_items_typed)
+        self.items_edit.editingFinished.connect(self._tidy_items_text)
+        self.items_reset.clicked.connect(self._reset_items)
+        self.grain_spin.valueChanged.connect(self._on_job_parameter)
+        self.sleep_spin.valueChanged.connect(self._on_job_parameter)
+        for signal in (
+            self.workers_spin.valueChanged,
+            self.chunksize_spin.valueChanged,
+            self.start_method_combo.currentIndexChanged,
+            self.advanced.changed,
+        ):
+            signal.connect(self._evaluate)
+
+    # -- what the window reads -----------------------------------------------------------------
+    @property
+    def strategy(self) -> str:
+        """The chosen strategy id."""
+        return str(self.strategy_combo.currentData())
+
+    @property
+    def workload(self) -> str:
+        """The chosen workload id."""
+        return str(self.workload_combo.currentData())
+
+    def spec(self) -> RunSpec | None:
+        """The spec Run would start, resolved, or None while some value is invalid."""
+        return self._spec
+
+    def problem(self) -> str | None:
+        """The one-line reason Run is disabled, if a value is invalid."""
+        for label in (self.items_message, self.spec_message):
+            if not label.isHidden() and label.text():
+                return label.text()
+        return None
+
+    def set_busy(self, busy: bool) -> None:
+        """A run is live (Run disabled, Stop enabled) or not."""
+        self._busy = busy
+        self._update_buttons()
+
+    # -- choices (settings) --------------------------------------------------------------------
+    def choices(self) -> ControlChoices:
+        """The current choices, for the settings store."""
+        chunk = self.chunksize_spin.value()
+        return ControlChoices(
+            strategy=self.strategy,
+            workload=self.workload,
+            items=dict(self._typed_items),
+            workers=self.workers_spin.value(),
+            chunksize=chunk or None,
+            start_method=str(self.start_method_combo.currentData()),
+            grain=self.grain_spin.value(),
+            sleep_ms=self.sleep_spin.value(),
+            advanced_open=self.advanced.isExpanded(),
+        )
+
+    def apply_choices(self, c: ControlChoices) -> None:
+        """Show ``c`` (unknown or unfit values fall back to the defaults)."""
+        was_loading, self._loading = self._loading, True
+        try:
+            strategy = c.strategy if c.strategy in STRATEGIES else "pool-map"
+            if not combos.select_data(self.strategy_combo, strategy):
+                strategy = "pool-map"
+                combos.select_data(self.strategy_combo, strategy)
+            workload = combos.first_fitting_workload(strategy, c.workload)
+            self.workload_combo.setCurrentIndex(self.workload_combo.findData(workload))
+            combos.apply_fit(strategy, self.workload_combo)
+            self._typed_items = {w: n for w, n in c.items.items() if w in WORKLOADS and n > 0}
+            if c.workers is not None:
+                self.workers_spin.setValue(c.workers)
+            self.chunksize_spin.setValue(c.chunksize or 0)
+            method = c.start_method or default_start_method()
+            if not combos.select_data(self.start_method_combo, method):
+                combos.select_data(self.start_method_combo, default_start_method())
+            if c.grain is not None:
+                self.grain_spin.setValue(c.grain)
+            if c.sleep_ms is not None:
+                self.sleep_spin.setValue(c.sleep_ms)
+            if c.advanced_open:
+                self.advanced.expand(animate=False)
+            self._show_items()
+            self._update_relevance()
+        finally:
+            self._loading = was_loading
+        self._evaluate()
+
+    def set_proposals(self, proposals: ItemProposals) -> None:
+        """New default sizes (after calibration): shown where the user typed no size."""
+        self.proposals = proposals
+        self._show_items()
+        self._evaluate()
+
+    def proposed_items(self) -> int:
+        """The proposed size for the current workload and job parameters."""
+        return self.proposals.propose(
+            self.workload, self.grain_spin.value(), self.sleep_spin.value()
+        )
+
+    # -- reactions -----------------------------------------------------------------------------
+    def _on_strategy(self) -> None:
+        strategy = self.strategy
+        combos.apply_fit(strategy, self.workload_combo)
+        workload = combos.first_fitting_workload(strategy, self.workload)
+        if workload != self.workload:
+            self.workload_notice.emit(
+                f"{self.workload} does not run under {strategy}: switched to {workload}"
+            )
+            was_loading, self._loading = self._loading, True
+            self.workload_combo.setCurrentIndex(self.workload_combo.findData(workload))
+            self._loading = was_loading
+            self._show_items()
+        self._update_relevance()
+        self._evaluate()
+        self.strategy_changed.emit(self.strategy)
+
+    def _on_workload(self) -> None:
+        self._show_items()
+        self._update_relevance()
+        self._evaluate()
+
+    def _on_job_parameter(self) -> None:
+        if self.workload not in self._typed_items:
+            self._show_items()  # the proposal depends on grain / sleep
+        self._evaluate()
+
+    def _on_items_typed(self, text: str) -> None:
+        try:
+            self._typed_items[self.workload] = parse_count(text)
+        except ValueError:
+            self._typed_items.pop(self.workload, None)
+        self._evaluate()
+
+    def _tidy_items_text(self) -> None:
+        """Show a valid count with thousands separators once the user is done typing."""
+        try:
+            n = parse_count(self.items_edit.text())
+        except ValueError:
+            return
+        if self.items_edit.text() != format_count(n):
+            self.items_edit.setText(format_count(n))
+
+    def _reset_items(self) -> None:
+        self._typed_items.pop(self.workload, None)
+        self._show_items()
+        self._evaluate()
+
+    def _show_items(self) -> None:
+        n = self._typed_items.get(self.workload)
+        self.items_edit.setText(format_count(n if n is not None else self.proposed_items()))
+        explanation = self.proposals.explain(
+            self.workload, self.grain_spin.value(), self.sleep_spin.value()
+        )
+        self.items_edit.setToolTip(f"{texts.ITEMS_TIP}\n{explanation}")
+        self.items_reset.setToolTip(f"Use the proposed size for this workload ({explanation})")
+
+    def _update_relevance(self) -> None:
+        """Show the job parameters only for their workload; disable what does not apply."""
+        info = STRATEGIES[self.strategy]
+        self.form.setRowVisible(self.grain_spin, self.workload == "heavy")
+        self.form.setRowVisible(self.sleep_spin, self.workload == "sleep")
+        self.strategy_call.setText(texts.breakable_code(info.call))
+        self.workers_spin.setEnabled(info.multi_worker)
+        self.workers_spin.setToolTip(texts.workers_tip(self.strategy))
+        self.chunksize_spin.setEnabled(info.chunked)
+        self.chunksize_spin.setToolTip(
+            texts.CHUNKSIZE_TIP if info.chunked else f"{self.strategy} takes no chunksize"
+        )
+        self.start_method_combo.setEnabled(self.strategy not in combos.START_METHOD_UNUSED)
+        self.start_method_combo.setToolTip(texts.start_method_tip(self.strategy))
+
+    def _evaluate(self) -> None:
+        """Re-check every value; show what is wrong; remember the spec Run would start."""
+        if self._loading:
+            return
+        self._spec = None
+        items_problem: str | None = None
+        spec_problem: str | None = None
+        try:
+            items = parse_count(self.items_edit.text())
+        except ValueError as exc:
+            items_problem = f"items {exc}"
+            items = None
+        if items is not None:
+            try:
+                self._spec = validate_spec(self._raw_spec(items))
+            except SpecError as exc:
+                message = str(exc)
+                if message.startswith("items "):
+                    items_problem = message
+                else:
+                    spec_problem = message
+            except ValueError as exc:  # the fault item is not a count
+                spec_problem = str(exc)
+        self._show_message(self.items_message, items_problem)
+        self._show_message(self.spec_message, spec_problem)
+        self.items_edit.setProperty("invalid", items_problem is not None)
+        self.items_edit.style().polish(self.items_edit)
+        self._update_chunk_hint()
+        self._update_buttons()
+        self.choices_changed.emit()
+
+    def _raw_spec(self, items: int) -> RunSpec:
+        return RunSpec(
+            strategy=self.strategy,
+            workload=self.workload,
+            items=items,
+            workers=self.workers_spin.value(),
+            chunksize=self.chunksize_spin.value() or None,
+            start_method=str(self.start_method_combo.currentData()),
+            grain=self.grain_spin.value(),
+            sleep_ms=self.sleep_spin.value(),
+            inject=self.advanced.inject(items),
+        )
+
+    @staticmethod
+    def _show_message(label: QLabel, text: str | None) -> None:
+        label.setText(text or "")
+        label.setVisible(bool(text))
+
+    def _update_chunk_hint(self) -> None:
+        self.chunksize_hint.setText(
+            texts.chunk_hint(self.strategy, self._spec, self.chunksize_spin.value())
+        )
+
+    def _update_buttons(self) -> None:
+        can_run = not self._busy and self._spec is not None
+        self.run_action.setEnabled(can_run)
+        self.run_button.setEnabled(can_run)
+        self.stop_action.setEnabled(self._busy)
+        self.stop_button.setEnabled(self._busy)
+        if self._busy:
+            self.run_button.setToolTip("A run is in progress: stop it first (Esc)")
+        elif self._spec is None:
+            self.run_button.setToolTip(f"Fix this first: {self.problem() or 'invalid value'}")
+        else:
+            self.run_button.setToolTip(texts.RUN_TIP)

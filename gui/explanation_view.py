@@ -1,0 +1,83 @@
+"""ExplanationView: the chosen strategy explained, from ``resources/strategies/<id>.md``.
+
+Each text says what the strategy does, what the seed notebook claims about it, what to look
+for in the live plots, and the few lines of code it amounts to.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtGui import (
+    QFontDatabase,
+    QTextBlockFormat,
+    QTextCharFormat,
+    QTextCursor,
+    QTextFormat,
+)
+from PySide6.QtWidgets import QTextBrowser, QWidget
+
+import resources
+from workers.catalog import STRATEGIES
+
+HEADING_SCALE = {1: 1.3, 2: 1.1, 3: 1.0}
+
+
+def explanation_markdown(strategy: str) -> str:
+    """The Markdown text for ``strategy`` (a short stand-in if its file is missing)."""
+    try:
+        return resources.read_text(f"strategies/{strategy}.md")
+    except (FileNotFoundError, OSError):
+        info = STRATEGIES.get(strategy)
+        if info is None:
+            return f"# {strategy}\n\nNo explanation is available for this strategy."
+        return f"# {strategy}\n\n{info.description}.\n\n```python\n{info.call}\n```\n"
+
+
+class ExplanationView(QTextBrowser):
+    """Read-only Markdown view of one strategy's explanation; links open in the browser."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("explanationView")
+        self.setOpenExternalLinks(True)
+        self.setToolTip("")
+        self.strategy: str | None = None
+
+    def show_strategy(self, strategy: str) -> None:
+        """Show ``strategy``'s explanation (scrolled to the top)."""
+        if strategy == self.strategy:
+            return
+        self.strategy = strategy
+        self.setMarkdown(explanation_markdown(strategy))
+        self._tune_typography()
+        self.verticalScrollBar().setValue(0)
+
+    def _tune_typography(self) -> None:
+        """Modest headings and compact code: Qt's Markdown defaults suit a page, not a panel."""
+        base = self.font().pointSizeF()
+        mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        doc = self.document()
+        block = doc.begin()
+        while block.isValid():
+            level = block.blockFormat().headingLevel()
+            fmt = QTextCharFormat()
+            if level:
+                # the importer sizes headings with FontSizeAdjustment (h1 = +3 steps)
+                fmt.setProperty(QTextFormat.Property.FontSizeAdjustment, 0)
+                fmt.setFontPointSize(base * HEADING_SCALE.get(level, 1.0))
+            elif block.blockFormat().nonBreakableLines():  # a code block
+                fmt.setFont(mono)
+                fmt.setFontPointSize(base - 1)
+            else:
+                block = block.next()
+                continue
+            cursor = QTextCursor(block)
+            cursor.movePosition(
+                QTextCursor.MoveOperation.EndOfBlock, QTextCursor.MoveMode.KeepAnchor
+            )
+            cursor.mergeCharFormat(fmt)
+            if level:
+                spacing = QTextBlockFormat()
+                spacing.setTopMargin(8 if level > 1 else 0)
+                spacing.setBottomMargin(4)
+                cursor.mergeBlockFormat(spacing)
+            block = block.next()

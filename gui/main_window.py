@@ -1,0 +1,296 @@
+"""MainWindow: controls and the strategy's explanation on the left, the live pages on the right.
+
+The "Live" page holds the four live views in a 2x2 grid above the run summary. Later pages
+(the shared counter, the comparison) are added with ``add_page()``. While a run is live one
+redraw timer refreshes the views from the RunModel (which the RunController fills from the
+run's queue): each view at 25 Hz at most, slower when painting would take more than the GUI's
+CPU budget (``RedrawPacer``), and one view per tick, so the event loop never waits for all four
+to repaint at once.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import platform
+
+from PySide6.QtCore import QByteArray, QEvent, QStandardPaths, Qt, QTimer, qVersion
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QGridLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+from superqt.utils import create_worker
+
+from gui.baselines import SequentialBaselines
+from gui.calibration import ItemProposals, calibration_disabled, measure_all
+from gui.controls import ControlsPanel
+from gui.explanation_view import ExplanationView
+from gui.redraw_pacer import RedrawPacer
+from gui.run_controller import RunController
+from gui.run_model import RunModel
+from gui.settings import load_choices, load_window_state, save_choices, save_window_state
+from gui.status import RunStatus
+from gui.summary_view import SummaryView
+from gui.theme import apply_theme
+from gui.views import ProgressView, ResourcesPlot, ThroughputPlot, TimelinePlot
+
+LEFT_WIDTH = 340
+
+
+class MainWindow(QMainWindow):
+    """The mpscope window."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("mainWindow")
+        self.setWindowTitle("mpscope: see what Python's parallel strategies really do")
+        self.model = RunModel(self)
+        self.controller = RunController(self.model, self)
+        self.baselines = SequentialBaselines()
+        self._closing = False
+
+        self.controls = ControlsPanel(load_choices())
+        self.explanation = ExplanationView()
+        self.explanation.show_strategy(self.controls.strategy)
+        self.views = [
+            ThroughputPlot(self.model),
+            ProgressView(self.model),
+            TimelinePlot(self.model),
+            ResourcesPlot(self.model),
+        ]
+        self.summary = SummaryView()
+        self.pages = QTabWidget(objectName="pages")
+        self.pages.setDocumentMode(True)
+        self.pages.setTabBarAutoHide(True)  # one page for now; the tab bar appears with two
+        self.pages.addTab(self._build_live_page(), "Live")
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, objectName="mainSplitter")
+        self.splitter.addWidget(self._build_left_column())
+        self.splitter.addWidget(self.pages)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setCollapsible(0, False)
+        self.splitter.setCollapsible(1, False)
+        self.splitter.setSizes([LEFT_WIDTH, 1280 - LEFT_WIDTH])
+        self.setCentralWidget(self.splitter)
+
+        self.status = RunStatus(self.statusBar(), self.controller)
+        self._build_menus()
+
+        self.pacer = RedrawPacer()
+        self.redraw_timer = QTimer(self)
+        self.redraw_timer.setSingleShot(True)  # re-armed by each redraw, at the pacer's interval
+        self.redraw_timer.timeout.connect(self._redraw_tick)
+        self._next_view = 0
+
+        self.controls.run_action.triggered.connect(self.start_run)
+        self.controls.stop_action.triggered.connect(self.controller.stop)
+        self.controls.strategy_changed.connect(self.explanation.show_strategy)
+        self.controls.workload_notice.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.controller.busy_changed.connect(self._on_busy)
+        self.controller.rejected.connect(self._on_rejected)
+        self.controller.run_ended.connect(self._on_run_ended)
+
+        apply_theme()  # the palette may have changed since the application was set up
+        self.resize(1280, 800)
+        self._restore_window_state()
+        self._calibration = None
+        if not calibration_disabled():
+            self._start_calibration()
+        QTimer.singleShot(0, self.redraw)  # the views' empty state
+
+    # -- building --------------------------------------------------------------------------------
+    def _build_left_column(self) -> QWidget:
+        """The controls, and below them the chosen strategy's explanation."""
+        left = QWidget(objectName="leftPanel")
+        layout = QVBoxLayout(left)
+        layout.setContentsMargins(8, 8, 4, 4)
+        layout.addWidget(self.controls)
+        about = QLabel("About this strategy", objectName="explanationHeading")
+        about.setProperty("role", "heading")
+        layout.addWidget(about)
+        layout.addWidget(self.explanation, 1)
+        left.setMinimumWidth(300)
+        return left
+
+    def _build_live_page(self) -> QWidget:
+        """The four live views in a 2x2 grid, the run summary below them."""
+        live = QWidget(objectName="livePage")
+        grid = QGridLayout()
+        grid.setSpacing(6)
+        for i, view in enumerate(self.views):
+            grid.addWidget(view, i // 2, i % 2)
+        for i in (0, 1):
+            grid.setRowStretch(i, 1)
+            grid.setColumnStretch(i, 1)
+        layout = QVBoxLayout(live)
+        layout.setContentsMargins(4, 8, 8, 4)
+        layout.addLayout(grid, 1)
+        layout.addWidget(self.summary)
+        return live
+
+    def _build_menus(self) -> None:
+        menu = self.menuBar()
+        file_menu = menu.addMenu("&File")
+        shot = QAction("Save &screenshot…", self)
+        shot.setShortcut(QKeySequence("Ctrl+Shift+S"))
+        shot.setToolTip("Save a PNG of the window as it is now")
+        shot.triggered.connect(self._ask_screenshot)
+        file_menu.addAction(shot)
+        file_menu.addSeparator()
+        quit_action = QAction("&Quit", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+        run_menu = menu.addMenu("&Run")
+        run_menu.addAction(self.controls.run_action)
+        run_menu.addAction(self.controls.stop_action)
+        help_menu = menu.addMenu("&Help")
+        about = QAction("&About mpscope", self)
+        about.triggered.connect(self._about)
+        help_menu.addAction(about)
+
+    def add_page(self, widget: QWidget, title: str) -> int:
+        """Add a page next to "Live" (the counter and compare pages); returns its index."""
+        return self.pages.addTab(widget, title)
+
+    # -- running -------------------------------------------------------------------------------
+    def start_run(self) -> bool:
+        """Start the spec the controls show; False if it is invalid or a run is live."""
+        spec = self.controls.spec()
+        if spec is None or self.controller.busy:
+            return False
+        save_choices(self.controls.choices())
+        if not self.controller.start(spec):
+            return False
+        self.summary.show_running(spec)
+        self.pages.setCurrentIndex(0)
+        self.redraw()
+        return True
+
+    def _on_busy(self, busy: bool) -> None:
+        self.controls.set_busy(busy)
+        if busy:
+            self.pacer.reset()
+            self._schedule_tick()
+
+    def _on_rejected(self, message: str) -> None:
+        self.statusBar().showMessage(message, 10_000)
+        self.controls.spec_message.setText(message)
+        self.controls.spec_message.show()
+
+    def _on_run_ended(self, outcome: object) -> None:
+        self.redraw_timer.stop()
+        if self.model.spec is not None:
+            self.baselines.record(self.model.spec, outcome)
+            baseline = self.baselines.wall_s(self.model.spec)
+            self.summary.show_outcome(self.model, baseline, self.controller.elapsed_s)
+        self.redraw()
+
+    def redraw(self) -> None:
+        """Refresh the status bar and every view from the model, now."""
+        if self._closing:
+            return
+        self.status.refresh()
+        for view in self.views:
+            view.refresh()
+
+    def _redraw_tick(self) -> None:
+        """The redraw timer: the status bar and the next view in turn, then re-arm."""
+        if self._closing:
+            return
+        self.status.refresh()
+        if not self.isMinimized() and self.views:
+            self._next_view %= len(self.views)
+            self.views[self._next_view].refresh()
+            self._next_view += 1
+        if self.controller.busy:
+            self._schedule_tick()
+
+    def _schedule_tick(self) -> None:
+        # the pacer's interval is one round of all the views
+        interval = self.pacer.next_interval_ms() / max(len(self.views), 1)
+        self.redraw_timer.start(max(round(interval), 1))
+
+    # -- calibration ---------------------------------------------------------------------------
+    def _start_calibration(self) -> None:
+        worker = create_worker(measure_all)
+        worker.returned.connect(self._on_calibrated)
+        worker.finished.connect(self._calibration_done)
+        self._calibration = worker
+        worker.start()
+
+    def _on_calibrated(self, seconds_per_item: dict[str, float]) -> None:
+        if not self._closing:
+            self.controls.set_proposals(ItemProposals(seconds_per_item))
+
+    def _calibration_done(self) -> None:
+        self._calibration = None
+
+    # -- window state --------------------------------------------------------------------------
+    def _restore_window_state(self) -> None:
+        geometry, state, splitter = load_window_state()
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if state is not None:
+            self.restoreState(state)
+        if splitter is not None:
+            self.splitter.restoreState(splitter)
+
+    def changeEvent(self, event: QEvent) -> None:
+        """Follow the system's light / dark switch (the style sheet's colours)."""
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            QTimer.singleShot(0, apply_theme)
+        super().changeEvent(event)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Save the settings, stop any live run and wait until its processes are gone."""
+        if not self._closing:
+            self._closing = True
+            save_choices(self.controls.choices())
+            save_window_state(
+                QByteArray(self.saveGeometry()),
+                QByteArray(self.saveState()),
+                QByteArray(self.splitter.saveState()),
+            )
+            self.redraw_timer.stop()
+            self.hide()
+            self.controller.shutdown()
+        event.accept()
+
+    # -- dialogs -------------------------------------------------------------------------------
+    def save_screenshot(self, path: str) -> bool:
+        """Save a PNG of the window; True on success."""
+        return bool(self.grab().save(path, "PNG"))
+
+    def _ask_screenshot(self) -> None:
+        folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.PicturesLocation)
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save screenshot", f"{folder}/mpscope.png", "PNG images (*.png)"
+        )
+        if path and not self.save_screenshot(path):
+            QMessageBox.warning(self, "mpscope", f"could not write {path}")
+
+    def _about(self) -> None:
+        QMessageBox.about(
+            self,
+            "About mpscope",
+            "<b>mpscope</b>: see what Python's parallel strategies really do.<br>"
+            "Pick a strategy, a workload and a core count; press Run; watch every worker live."
+            "<br>Every number is measured and every result checked against its closed form."
+            f"<br><br>version {_version()} · Qt {qVersion()} · Python {platform.python_version()}",
+        )
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("mpscope")
+    except importlib.metadata.PackageNotFoundError:
+        return "(not installed)"

@@ -1,0 +1,254 @@
+"""RunController: starts, drains and stops runs for the window, never blocking the GUI thread.
+
+The bridge between the engine (``workers.runner``, no Qt) and the window:
+
+* ``start(spec)`` validates the spec (a ``SpecError`` becomes one ``rejected`` line), resets
+  the model and starts the conductor process on a helper thread (spawning takes tens of ms);
+* a ``QTimer`` every ``DRAIN_INTERVAL_MS`` drains the run's queue with a time budget and hands
+  each batch to ``RunModel.fold()`` (one call per batch, never one signal per event);
+* ``stop()`` calls ``handle.cancel()`` on the helper thread (it can take up to ~1 s); the
+  verdict (RunCancelled) is then drained and folded like any other event;
+* ``shutdown()`` (window closing) stops whatever is live and waits until no process is left.
+
+A ``RunHandle`` is not thread-safe, so every use of it goes through one lock: while the
+helper thread is inside ``cancel()`` (which reads the queue itself) the drain timer skips its
+turn, and the events read meanwhile are handed out by the next drain, in order.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from superqt.utils import ensure_main_thread
+
+from gui.run_model import RunModel
+from workers.events import RunFailed, TerminalEvent
+from workers.runner import RunHandle, start_run
+from workers.spec import RunSpec, SpecError, validate_spec
+
+DRAIN_INTERVAL_MS = 30
+DRAIN_BUDGET_S = 0.005
+SHUTDOWN_TIMEOUT_S = 10.0
+
+IDLE, STARTING, RUNNING, STOPPING = "idle", "starting", "running", "stopping"
+FINISHED, FAILED, CANCELLED = "finished", "failed", "cancelled"
+ENDED_STATES = (FINISHED, FAILED, CANCELLED)
+
+
+class RunController(QObject):
+    """Runs one spec at a time for the GUI; the model receives the events, signals the rest."""
+
+    # fires on every change of ``state``: idle, starting, running, stopping, then one of
+    # finished / failed / cancelled (the new state is the argument)
+    state_changed = Signal(str)
+    # fires when start() is given a spec that cannot run; the argument is the one-line reason
+    # (nothing was started, the previous run's data stays in the model)
+    rejected = Signal(str)
+    # fires once per run, after its terminal event was folded into the model and its
+    # processes are gone; the argument is the RunFinished / RunFailed / RunCancelled event
+    run_ended = Signal(object)
+    # fires with True when a run becomes live (Run must be disabled, Stop enabled) and with
+    # False once it is over
+    busy_changed = Signal(bool)
+
+    def __init__(self, model: RunModel, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.model = model
+        self._state = IDLE
+        self._handle: RunHandle | None = None
+        self._handle_lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mpscope-run")
+        self._start_future: Future[RunHandle] | None = None
+        self._cancel_future: Future[None] | None = None
+        self._stop_requested = False
+        self._generation = 0  # +1 per run: late callbacks of an older run are ignored
+        self._closed = False
+        self._t_start = 0.0
+        self._t_end: float | None = None
+        self._drain_timer = QTimer(self)
+        self._drain_timer.setInterval(DRAIN_INTERVAL_MS)
+        self._drain_timer.timeout.connect(self.drain_now)
+
+    # -- what the window reads -----------------------------------------------------------------
+    @property
+    def state(self) -> str:
+        """idle, starting, running, stopping, finished, failed or cancelled."""
+        return self._state
+
+    @property
+    def busy(self) -> bool:
+        """True from start() until the run is over: a second run cannot start meanwhile."""
+        return self._state in (STARTING, RUNNING, STOPPING)
+
+    @property
+    def elapsed_s(self) -> float:
+        """Seconds since Run was pressed (frozen when the run ended; 0 before any run)."""
+        if self._state == IDLE:
+            return 0.0
+        end = self._t_end if self._t_end is not None else time.monotonic()
+        return end - self._t_start
+
+    @property
+    def handle(self) -> RunHandle | None:
+        """The live run's handle (None when idle, starting or over)."""
+        return self._handle
+
+    # -- commands ------------------------------------------------------------------------------
+    def start(self, spec: RunSpec) -> bool:
+        """Start ``spec``; False (and ``rejected``) if it cannot run or a run is live."""
+        if self._closed:
+            return False
+        if self.busy:
+            self.rejected.emit("a run is already in progress: stop it first")
+            return False
+        try:
+            resolved = validate_spec(spec)
+        except SpecError as exc:
+            self.rejected.emit(str(exc))
+            return False
+        self._generation += 1
+        generation = self._generation
+        self._stop_requested = False
+        self._t_start = time.monotonic()
+        self._t_end = None
+        self.model.reset(resolved)
+        self._set_state(STARTING)
+        self.busy_changed.emit(True)
+        future = self._pool.submit(start_run, resolved)
+        self._start_future = future
+        future.add_done_callback(lambda f: self._start_done(f, generation))
+        return True
+
+    def stop(self) -> None:
+        """Stop the live run (it ends within about a second); nothing happens when idle."""
+        if not self.busy or self._stop_requested:
+            return
+        self._stop_requested = True
+        self._set_state(STOPPING)
+        if self._handle is not None:
+            self._begin_cancel(self._handle)
+        # else: still starting; the cancel begins as soon as the handle arrives
+
+    def shutdown(self, timeout_s: float = SHUTDOWN_TIMEOUT_S) -> None:
+        """Stop any live run and wait until its processes are gone (the window is closing)."""
+        if self._closed:
+            return
+        self._closed = True
+        self._drain_timer.stop()
+        handle = self._handle
+        if handle is None and self._start_future is not None:
+            try:
+                handle = self._start_future.result(timeout_s)
+            except Exception:  # noqa: BLE001  # a start that failed left nothing to stop
+                handle = None
+        if self._cancel_future is not None:
+            self._cancel_future.exception(timeout_s)  # let a stop in progress finish first
+        if handle is not None:
+            with self._handle_lock:
+                handle.close()  # cancels (and kills the tree) if still running
+        self._handle = None
+        self._pool.shutdown(wait=True)
+        if self.busy:
+            self._t_end = time.monotonic()
+            self._set_state(CANCELLED)
+            self.busy_changed.emit(False)
+
+    # -- the drain loop ------------------------------------------------------------------------
+    def drain_now(self) -> None:
+        """Move the events available now (within the time budget) into the model."""
+        handle = self._handle
+        if handle is None or not self._handle_lock.acquire(blocking=False):
+            return  # nothing live, or the helper thread is inside cancel(): next tick
+        try:
+            events = handle.drain(budget_s=DRAIN_BUDGET_S)
+        finally:
+            self._handle_lock.release()
+        if events:
+            self.model.fold(events)
+            if self._state == STARTING and self.model.started is not None:
+                self._set_state(RUNNING)
+        if handle.finished:
+            self._finish(handle)
+
+    def _finish(self, handle: RunHandle | None) -> None:
+        self._drain_timer.stop()
+        self._handle = None
+        if handle is not None:
+            with self._handle_lock:
+                handle.close()
+        self._t_end = time.monotonic()
+        outcome = self.model.outcome
+        state = self.model.state
+        self._set_state(state if state in ENDED_STATES else FAILED)
+        self.busy_changed.emit(False)
+        self.run_ended.emit(outcome)
+
+    # -- helper-thread completions (delivered on the GUI thread) -------------------------------
+    def _start_done(self, future: Future[RunHandle], generation: int) -> None:
+        """Runs on the helper thread; hands the result to the GUI thread."""
+        self._on_start_done(future, generation)
+
+    @ensure_main_thread
+    def _on_start_done(self, future: Future[RunHandle], generation: int) -> None:
+        if self._closed or generation != self._generation:
+            return  # shutdown() took care of the handle
+        exc = future.exception()
+        if exc is not None:
+            self._fail_to_start(exc)
+            return
+        handle = future.result()
+        self._handle = handle
+        self._start_future = None
+        self._drain_timer.start()
+        if self._stop_requested:
+            self._begin_cancel(handle)
+        else:
+            self.drain_now()
+
+    def _fail_to_start(self, exc: BaseException) -> None:
+        """The conductor could not even be started: report it as a failed run."""
+        self._start_future = None
+        message = str(exc) if isinstance(exc, SpecError) else f"{type(exc).__name__}: {exc}"
+        failed = RunFailed(
+            run_id="",
+            error=f"the run could not start: {message}",
+            traceback="".join(traceback.format_exception(exc)),
+            pid=None,
+            exitcode=None,
+            t=time.perf_counter(),
+        )
+        self.model.fold([failed])
+        self._finish(None)
+
+    def _begin_cancel(self, handle: RunHandle) -> None:
+        generation = self._generation
+        future = self._pool.submit(self._cancel_locked, handle)
+        self._cancel_future = future
+        future.add_done_callback(lambda f: self._on_cancel_done(generation))
+
+    def _cancel_locked(self, handle: RunHandle) -> None:
+        """On the helper thread: cancel, holding the handle away from the drain timer."""
+        with self._handle_lock:
+            handle.cancel()
+
+    @ensure_main_thread
+    def _on_cancel_done(self, generation: int) -> None:
+        if self._closed or generation != self._generation:
+            return
+        self._cancel_future = None
+        self.drain_now()  # the verdict is waiting; the timer goes on if more remains
+
+    # -- state ---------------------------------------------------------------------------------
+    def _set_state(self, state: str) -> None:
+        if state != self._state:
+            self._state = state
+            self.state_changed.emit(state)
+
+    @property
+    def outcome(self) -> TerminalEvent | None:
+        """The last run's terminal event (None while it runs or before any run)."""
+        return self.model.outcome

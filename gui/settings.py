@@ -1,0 +1,128 @@
+"""The user's last choices, remembered between launches (QSettings, an INI file per user).
+
+Only what a user would expect back is stored: the strategy, workload, sizes and worker
+settings, the window's geometry. An injected fault is deliberately *not* remembered: a demo
+crash should not follow the user into their next session.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from PySide6.QtCore import QByteArray, QSettings
+
+ORGANIZATION = "mpscope"
+APPLICATION = "mpscope"
+
+
+def open_settings() -> QSettings:
+    """The per-user settings store (the same INI format on every platform)."""
+    return QSettings(
+        QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANIZATION, APPLICATION
+    )
+
+
+@dataclass
+class ControlChoices:
+    """What the controls panel shows; ``None`` means "never chosen: use the default"."""
+
+    strategy: str | None = None
+    workload: str | None = None
+    items: dict[str, int] = field(default_factory=dict)  # workload id -> items the user typed
+    workers: int | None = None
+    chunksize: int | None = None  # 0 or None: auto
+    start_method: str | None = None
+    grain: int | None = None
+    sleep_ms: float | None = None
+    advanced_open: bool = False
+
+
+def _int_or_none(value: object) -> int | None:
+    try:
+        return int(str(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def _float_or_none(value: object) -> float | None:
+    try:
+        return float(str(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def load_choices(settings: QSettings | None = None) -> ControlChoices:
+    """The choices saved by the last session (defaults where nothing or garbage was saved)."""
+    s = settings or open_settings()
+    s.beginGroup("controls")
+    try:
+        items: dict[str, int] = {}
+        s.beginGroup("items")
+        for key in s.childKeys():
+            value = _int_or_none(s.value(key))
+            if value is not None and value > 0:
+                items[key] = value
+        s.endGroup()
+
+        def text(key: str) -> str | None:
+            value = s.value(key)
+            return str(value) if value not in (None, "") else None
+
+        return ControlChoices(
+            strategy=text("strategy"),
+            workload=text("workload"),
+            items=items,
+            workers=_int_or_none(s.value("workers")),
+            chunksize=_int_or_none(s.value("chunksize")),
+            start_method=text("start_method"),
+            grain=_int_or_none(s.value("grain")),
+            sleep_ms=_float_or_none(s.value("sleep_ms")),
+            advanced_open=str(s.value("advanced_open", "false")).lower() == "true",
+        )
+    finally:
+        s.endGroup()
+
+
+def save_choices(choices: ControlChoices, settings: QSettings | None = None) -> None:
+    """Store ``choices`` (written to disk at once, so a crash does not lose them)."""
+    s = settings or open_settings()
+    s.beginGroup("controls")
+    for key in ("strategy", "workload", "workers", "chunksize", "start_method", "grain"):
+        value = getattr(choices, key)
+        if value is None:
+            s.remove(key)
+        else:
+            s.setValue(key, value)
+    if choices.sleep_ms is None:
+        s.remove("sleep_ms")
+    else:
+        s.setValue("sleep_ms", choices.sleep_ms)
+    s.setValue("advanced_open", "true" if choices.advanced_open else "false")
+    s.remove("items")
+    s.beginGroup("items")
+    for workload, items in choices.items.items():
+        s.setValue(workload, items)
+    s.endGroup()
+    s.endGroup()
+    s.sync()
+
+
+def load_window_state(settings: QSettings | None = None) -> tuple[QByteArray | None, ...]:
+    """(geometry, window state, splitter state) saved by the last session, None if absent."""
+    s = settings or open_settings()
+    out: list[QByteArray | None] = []
+    for key in ("window/geometry", "window/state", "window/splitter"):
+        value = s.value(key)
+        out.append(value if isinstance(value, QByteArray) and not value.isEmpty() else None)
+    return tuple(out)
+
+
+def save_window_state(
+    geometry: QByteArray, state: QByteArray, splitter: QByteArray, settings: QSettings | None = None
+) -> None:
+    """Remember the window's geometry, its state and the splitter's position."""
+    s = settings or open_settings()
+    s.setValue("window/geometry", geometry)
+    s.setValue("window/state", state)
+    s.setValue("window/splitter", splitter)
+    s.sync()

@@ -1,0 +1,80 @@
+"""RunStatus: the status bar's run state, elapsed time and whole-machine CPU use."""
+
+from __future__ import annotations
+
+import psutil
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
+
+from gui.run_controller import RunController
+
+CPU_SAMPLE_MS = 1000
+
+STATE_TEXT = {
+    "idle": "idle",
+    "starting": "starting…",
+    "running": "running",
+    "stopping": "stopping…",
+    "finished": "finished",
+    "failed": "failed",
+    "cancelled": "cancelled",
+}
+
+
+def elapsed_text(seconds: float) -> str:
+    """Elapsed time to a tenth of a second: it changes at most ten times a second."""
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, rest = divmod(seconds, 60)
+    return f"{int(minutes)} min {rest:04.1f} s"
+
+
+class RunStatus(QWidget):
+    """Puts three permanent labels in ``bar``: state, elapsed time, machine CPU %."""
+
+    def __init__(self, bar: QStatusBar, controller: RunController) -> None:
+        super().__init__(bar)
+        self.controller = controller
+        self.state_label = QLabel(objectName="statusState")
+        self.state_label.setProperty("role", "badge")
+        self.state_label.setToolTip("What the run is doing")
+        self.elapsed_label = QLabel(objectName="statusElapsed")
+        self.elapsed_label.setToolTip("Time since Run was pressed (start-up included)")
+        # a fixed width: a changing text must not re-lay out the status bar at every tick
+        self.elapsed_label.setFixedWidth(
+            self.elapsed_label.fontMetrics().horizontalAdvance("00 min 00.0 s  ")
+        )
+        self.cpu_label = QLabel(objectName="statusCpu")
+        self.cpu_label.setToolTip(
+            "CPU use of the whole machine, all cores together (other programs included)"
+        )
+        self.cpu_label.setMinimumWidth(self.cpu_label.fontMetrics().horizontalAdvance("CPU 100%  "))
+        bar.addWidget(self.state_label)
+        bar.addWidget(self.elapsed_label)
+        bar.addPermanentWidget(self.cpu_label)
+        self._cpu_timer = QTimer(self)
+        self._cpu_timer.setInterval(CPU_SAMPLE_MS)
+        self._cpu_timer.timeout.connect(self.sample_cpu)
+        psutil.cpu_percent(interval=None)  # the first call only sets the reference point
+        self._cpu_timer.start()
+        controller.state_changed.connect(self.show_state)
+        self.show_state(controller.state)
+        self.cpu_label.setText("CPU –")
+
+    def show_state(self, state: str) -> None:
+        """Show ``state`` (one of the controller's states)."""
+        self.state_label.setText(STATE_TEXT.get(state, state))
+        self.state_label.setProperty("state", state)
+        self.state_label.style().unpolish(self.state_label)
+        self.state_label.style().polish(self.state_label)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Update the elapsed time (the window's redraw timer calls this)."""
+        text = "" if self.controller.state == "idle" else elapsed_text(self.controller.elapsed_s)
+        if text != self.elapsed_label.text():
+            self.elapsed_label.setText(text)
+
+    def sample_cpu(self) -> None:
+        """Whole-machine CPU % since the previous sample."""
+        self.cpu_label.setText(f"CPU {psutil.cpu_percent(interval=None):.0f}%")

@@ -1,0 +1,236 @@
+"""SummaryView: what a run measured, once it has ended, and what went wrong if it failed.
+
+Figures: wall time, CPU time (and cores busy on average), items/s, conductor start-up, probe
+overhead (the in-worker sampler's CPU as a share of the run's CPU), speed-up against the last
+sequential run of the same problem, and the result checked against its closed form. A failed
+run shows its one-line error; its traceback is one click away.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontDatabase
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui.choice_combos import START_METHOD_UNUSED
+from gui.run_model import RunModel
+from workers.events import RunCancelled, RunFailed, RunFinished
+from workers.spec import RunSpec
+from workers.units import format_count, format_rate, format_seconds
+
+FIGURES = (
+    ("wall", "Wall time", "From just before the workers start to the result in hand"),
+    ("cpu", "CPU time", "User + system CPU of the conductor and every worker"),
+    ("rate", "Throughput", "Items per second of wall time"),
+    ("startup", "Start-up", "Starting the conductor process (not counted in the wall time)"),
+    ("probe", "Probe overhead", "CPU of the in-worker progress probes, as a share of all CPU"),
+    ("speedup", "Speed-up", "Against the last sequential run of the same workload and N"),
+)
+
+
+def describe_spec(spec: RunSpec) -> str:
+    """One line naming a run: strategy · workload · N · K · chunksize · start method."""
+    parts = [spec.strategy, spec.workload, f"N={format_count(spec.items or 0)}"]
+    if spec.workload == "heavy":
+        parts.append(f"grain {format_count(spec.grain)}")
+    if spec.workload == "sleep":
+        parts.append(f"{spec.sleep_ms:g} ms/item")
+    parts.append(f"K={spec.workers}")
+    if spec.chunksize:
+        parts.append(f"chunksize {format_count(spec.chunksize)}")
+    if spec.strategy not in START_METHOD_UNUSED:
+        parts.append(str(spec.start_method))
+    if spec.inject:
+        parts.append(f"fault {spec.inject}")
+    return " · ".join(parts)
+
+
+def speedup_text(spec: RunSpec, wall_s: float, baseline_s: float | None) -> str:
+    """How this run compares with the sequential loop on the same problem."""
+    if spec.strategy == "sequential":
+        return "1.00× (this is the baseline)"
+    if baseline_s is None:
+        return "run sequential on the same N to see it"
+    ratio = baseline_s / wall_s if wall_s > 0 else 0.0
+    verdict = "faster" if ratio >= 1 else "slower"
+    return f"{ratio:.2f}× ({verdict} than sequential's {format_seconds(baseline_s)})"
+
+
+class SummaryView(QWidget):
+    """The ended run's figures, or its error and traceback."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("summaryView")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        self.title = QLabel(objectName="summaryTitle")
+        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.status = QLabel(objectName="summaryStatus")
+        self.status.setProperty("role", "badge")
+        header = QHBoxLayout()
+        header.addWidget(self.status)
+        header.addWidget(self.title, 1)
+
+        self.values: dict[str, QLabel] = {}
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(10)
+        grid.setVerticalSpacing(2)
+        columns = 3
+        for i, (key, caption, tip) in enumerate(FIGURES):
+            row, col = divmod(i, columns)
+            name = QLabel(caption + ":")
+            name.setProperty("role", "caption")
+            name.setToolTip(tip)
+            value = QLabel("–", objectName=f"summary_{key}")
+            value.setToolTip(tip)
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            grid.addWidget(name, row, 2 * col, Qt.AlignmentFlag.AlignRight)
+            grid.addWidget(value, row, 2 * col + 1)
+            grid.setColumnStretch(2 * col + 1, 1)
+            self.values[key] = value
+        self.figures = QWidget()
+        self.figures.setLayout(grid)
+        grid.setContentsMargins(0, 0, 0, 0)
+
+        mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        self.check = QLabel(objectName="summaryCheck")
+        self.check.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.check.setToolTip("The result against the workload's closed form (exact integers)")
+        self.check.setWordWrap(True)
+
+        self.error = QLabel(objectName="summaryError")
+        self.error.setWordWrap(True)
+        self.error.setProperty("role", "error")
+        self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.traceback_toggle = QToolButton(objectName="summaryTracebackToggle")
+        self.traceback_toggle.setText("Show traceback")
+        self.traceback_toggle.setCheckable(True)
+        self.traceback_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.traceback_toggle.setArrowType(Qt.ArrowType.RightArrow)
+        self.traceback_toggle.setToolTip("The full traceback, as the worker or conductor saw it")
+        self.traceback = QPlainTextEdit(objectName="summaryTraceback")
+        self.traceback.setReadOnly(True)
+        self.traceback.setFont(mono)
+        self.traceback.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.traceback.setMinimumHeight(120)
+        self.traceback.setMaximumHeight(260)  # the live views above stay readable
+        self.traceback_toggle.toggled.connect(self._toggle_traceback)
+        error_row = QHBoxLayout()
+        error_row.addWidget(self.error, 1)
+        error_row.addWidget(self.traceback_toggle, 0, Qt.AlignmentFlag.AlignTop)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 6, 8, 6)
+        layout.setSpacing(4)
+        layout.addLayout(header)
+        layout.addWidget(self.figures)
+        layout.addWidget(self.check)
+        layout.addLayout(error_row)
+        layout.addWidget(self.traceback, 1)
+        self.show_idle()
+
+    # -- states --------------------------------------------------------------------------------
+    def show_idle(self) -> None:
+        """Before any run: how to start one."""
+        self._set_status("idle", "ready")
+        self.title.setText("Press Run (Ctrl+R): the run's figures appear here when it ends")
+        self._show_parts(figures=False)
+
+    def show_running(self, spec: RunSpec) -> None:
+        """A run started: name it; the figures come when it ends."""
+        self._set_status("running", "running")
+        self.title.setText(describe_spec(spec))
+        self._show_parts(figures=False)
+
+    def show_outcome(self, model: RunModel, baseline_s: float | None, elapsed_s: float) -> None:
+        """The ended run of ``model``: its figures, or why it stopped."""
+        spec = model.spec
+        outcome = model.outcome
+        if spec is None or outcome is None:
+            self.show_idle()
+            return
+        self.title.setText(describe_spec(spec))
+        if isinstance(outcome, RunFinished):
+            self._show_finished(spec, outcome, baseline_s)
+        elif isinstance(outcome, RunFailed):
+            self._set_status("failed", "failed")
+            self.error.setText(outcome.error)
+            self.traceback.setPlainText(outcome.traceback)
+            self._show_parts(figures=False, error=True, traceback=bool(outcome.traceback))
+        elif isinstance(outcome, RunCancelled):
+            self._set_status("cancelled", "stopped")
+            done, units = model.done, model.units
+            share = f" ({100 * done / units:.0f}%)" if units else ""
+            self.check.setText(
+                f"Stopped after {format_seconds(elapsed_s)}: {format_count(done)} of "
+                f"{format_count(units or spec.items or 0)} items done{share}. "
+                "Every process of the run is gone."
+            )
+            self.check.setProperty("verdict", "")
+            self._show_parts(figures=False, check=True)
+        self._repolish(self.check)
+
+    def _show_finished(self, spec: RunSpec, out: RunFinished, baseline_s: float | None) -> None:
+        items = spec.items or 0
+        cores = out.cpu_s / out.wall_s if out.wall_s > 0 else 0.0
+        probe = 100 * out.probe_cpu_s / out.cpu_s if out.cpu_s > 0 else 0.0
+        self.values["wall"].setText(format_seconds(out.wall_s))
+        self.values["cpu"].setText(f"{format_seconds(out.cpu_s)} ({cores:.2f} cores busy)")
+        self.values["rate"].setText(format_rate(items / out.wall_s) if out.wall_s > 0 else "–")
+        self.values["startup"].setText(
+            f"{format_seconds(out.startup_s)} (+ teardown {format_seconds(out.teardown_s)})"
+        )
+        self.values["probe"].setText(f"{probe:.2f}% ({format_seconds(out.probe_cpu_s)} CPU)")
+        self.values["speedup"].setText(speedup_text(spec, out.wall_s, baseline_s))
+        if out.correct:
+            self._set_status("finished", "correct")
+            self.check.setText(
+                f"✓ correct: {format_count(out.result)} equals the closed form "
+                f"({format_count(out.expected)})"
+            )
+        else:
+            self._set_status("failed", "WRONG")
+            self.check.setText(
+                f"✗ WRONG result: got {format_count(out.result)}, "
+                f"expected {format_count(out.expected)} "
+                f"(off by {format_count(out.result - out.expected)})"
+            )
+        self.check.setProperty("verdict", "correct" if out.correct else "wrong")
+        self._show_parts(figures=True, check=True)
+
+    # -- helpers -------------------------------------------------------------------------------
+    def _set_status(self, state: str, text: str) -> None:
+        self.status.setText(text)
+        self.status.setProperty("state", state)
+        self._repolish(self.status)
+
+    def _show_parts(
+        self, figures: bool, check: bool = False, error: bool = False, traceback: bool = False
+    ) -> None:
+        self.figures.setVisible(figures)
+        self.check.setVisible(check)
+        self.error.setVisible(error)
+        self.traceback_toggle.setVisible(traceback)
+        if not traceback:
+            self.traceback_toggle.setChecked(False)
+        self.traceback.setVisible(traceback and self.traceback_toggle.isChecked())
+
+    def _toggle_traceback(self, shown: bool) -> None:
+        self.traceback.setVisible(shown)
+        self.traceback_toggle.setText("Hide traceback" if shown else "Show traceback")
+        self.traceback_toggle.setArrowType(
+            Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow
+        )
+
+    @staticmethod
+    def _repolish(widget: QWidget) -> None:
+        widget.style().unpolish(widget)
+        widget.style().polish(widget)

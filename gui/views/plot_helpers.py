@@ -1,0 +1,141 @@
+"""Small pieces the live plots share: a compact count axis and an x range that follows the run."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+
+import pyqtgraph as pg
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QGraphicsItem
+
+from gui.palette import TITLE_POINT_SIZE
+
+LEGEND_ENTRIES_PER_LINE = 9
+LIVE_REDRAW_INTERVAL_S = 0.1  # while a run is live, a view redraws its data at most at 10 Hz
+MIN_X_SPAN_S = 0.25  # the x range shows at least this much time while a run has just begun
+X_GROWTH = 1.25  # while live, the x range jumps to this multiple of the clock when it is reached
+_SCALES = ((1e9, "G"), (1e6, "M"), (1e3, "k"))
+
+
+def compact_number(value: float, spacing: float) -> str:
+    """``value`` written short (1.5k, 2M), with as many decimals as ``spacing`` needs."""
+    if value == 0:
+        return "0"
+    for scale, suffix in _SCALES:
+        if abs(value) >= scale or spacing >= scale:
+            decimals = max(0, math.ceil(-math.log10(spacing / scale))) if spacing > 0 else 0
+            return f"{value / scale:.{min(decimals, 3)}f}{suffix}"
+    decimals = max(0, math.ceil(-math.log10(spacing))) if 0 < spacing < 1 else 0
+    return f"{value:.{min(decimals, 3)}f}"
+
+
+class CountAxis(pg.AxisItem):
+    """An axis whose ticks read 0, 500, 1.5k, 2M, and whose label gets no SI prefix."""
+
+    def __init__(self, orientation: str = "left", **kwargs: object) -> None:
+        super().__init__(orientation, **kwargs)
+        self.enableAutoSIPrefix(False)
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
+        """Compact tick labels (pyqtgraph calls this)."""
+        return [compact_number(v * scale, spacing * scale) for v in values]
+
+
+class ClockFollower:
+    """Keeps plots' x range on [0, the run's clock] until the user pans or zooms.
+
+    While the run is live the range grows in steps (to 1.25 x the clock whenever the clock
+    reaches its end), so axes and grid are not re-rendered on every redraw; once the run is
+    over it fits [0, end] exactly. Pressing pyqtgraph's "A" button, or a new run, follows again.
+    """
+
+    def __init__(self, *plots: pg.PlotItem) -> None:
+        self.view_boxes = [p.getViewBox() for p in plots]
+        self.following = True
+        self.shown: float | None = None  # the right end of the x range we set last
+        for box in self.view_boxes:
+            box.sigRangeChangedManually.connect(self._on_range_changed_manually)
+
+    def _on_range_changed_manually(self, *_: object) -> None:
+        self.following = False
+
+    def follow(self) -> None:
+        """Follow the clock again (a new run)."""
+        self.following = True
+        self.shown = None
+
+    def apply(self, clock: float, live: bool) -> None:
+        """Show [0, clock] on x (with room to grow while live), unless the user took over."""
+        box = self.view_boxes[0]
+        if box.autoRangeEnabled()[0]:
+            self.follow()  # a fresh plot, or the user asked for auto-range again
+        if not self.following:
+            return
+        if live:
+            if self.shown is not None and clock <= self.shown:
+                return
+            right = max(clock * X_GROWTH, MIN_X_SPAN_S)
+        else:
+            right = max(clock, MIN_X_SPAN_S)
+            if right == self.shown:
+                return
+        box.setXRange(0.0, right, padding=0.01)
+        self.shown = right
+
+
+class RedrawBudget:
+    """At most one redraw per ``interval_s`` while a run is live; every time once it is over.
+
+    The window calls ``refresh()`` up to 30 times a second; new data arrives about as often.
+    Redrawing data at 10 Hz looks just as live and costs a third of the CPU.
+    """
+
+    def __init__(self, interval_s: float = LIVE_REDRAW_INTERVAL_S) -> None:
+        self.interval_s = interval_s
+        self._last = -math.inf
+
+    def due(self, live: bool) -> bool:
+        """True if a redraw may happen now (and count it as done)."""
+        now = time.monotonic()
+        if live and now - self._last < self.interval_s:
+            return False
+        self._last = now
+        return True
+
+
+def legend_html(entries: Sequence[tuple[str, QColor, bool]]) -> str:
+    """A one-line legend (wrapping every few entries): a coloured line (dashed) and a name each."""
+    parts = [
+        f"<span style='color:{color.name()}'>{'┅┅' if dashed else '━━'}</span>&nbsp;{name}"
+        for name, color, dashed in entries
+    ]
+    step = LEGEND_ENTRIES_PER_LINE
+    lines = ["&nbsp;&nbsp;&nbsp;".join(parts[i : i + step]) for i in range(0, len(parts), step)]
+    return "<br>".join(lines) or "&nbsp;"
+
+
+def add_title_rows(
+    widget: pg.GraphicsLayoutWidget, title: str
+) -> tuple[pg.LabelItem, pg.LabelItem]:
+    """Put a title and, below it, a legend line in rows 0 and 1 of ``widget`` (plots go below).
+
+    A legend above the plot never hides a curve, however many workers there are.
+    """
+    widget.ci.setContentsMargins(4, 4, 8, 4)
+    widget.ci.setSpacing(0)
+    title_item = widget.addLabel(title, row=0, col=0, size=f"{TITLE_POINT_SIZE}pt")
+    legend = widget.addLabel("&nbsp;", row=1, col=0, size="8pt")
+    return title_item, legend
+
+
+def cache_axes(*plots: pg.PlotItem) -> None:
+    """Render each axis (ticks, text and its grid lines) once into a pixmap, then blit it.
+
+    A grid spans the whole plot, so every curve update would otherwise replay it; it is
+    re-rendered only when the axis itself changes (a new range, a resize, a new style).
+    """
+    for plot in plots:
+        for name in ("left", "bottom", "right", "top"):
+            plot.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)

@@ -1,0 +1,155 @@
+"""ResourcesPlot: CPU % per worker and memory (RSS) of the conductor and workers over time."""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QPen
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from gui.palette import style_plot_widget, total_color, worker_color
+from gui.run_model import GrowableArray, RunModel
+from gui.views.plot_helpers import ClockFollower, add_title_rows, cache_axes, legend_html
+from gui.views.resource_sampler import CONDUCTOR, ResourceSampler
+
+
+def _series_name(key: int) -> str:
+    return "conductor" if key == CONDUCTOR else f"w{key}"
+
+
+class ResourcesPlot(QWidget):
+    """Two stacked plots sharing the time axis: CPU (% of one core) and memory (RSS, MiB).
+
+    One curve per worker in the worker's colour, and the conductor's dashed in the neutral
+    colour. A thread-pool's lanes are threads of the conductor: their CPU is per thread,
+    their memory the conductor's. Sampling (``self.sampler``) runs only while a run is live.
+    """
+
+    def __init__(self, model: RunModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("resourcesPlot")
+        self._model = model
+        self._drawn = (-1, -1)  # (model version, sampler samples) last drawn
+        self._generation = model.generation
+        self.sampler = ResourceSampler(model, parent=self)
+        self.plot_widget = pg.GraphicsLayoutWidget(self)
+        self.plot_widget.setObjectName("resourcesPlotArea")
+        self.title, self.legend = add_title_rows(self.plot_widget, "Resources")
+        self.cpu_plot = self.plot_widget.addPlot(row=2, col=0)
+        self.memory_plot = self.plot_widget.addPlot(row=3, col=0)
+        self.cpu_plot.setLabel("left", "CPU (%)")
+        self.memory_plot.setLabel("left", "RSS (MiB)")
+        self.memory_plot.setLabel("bottom", "time since start", units="s")
+        self.cpu_plot.getAxis("bottom").setStyle(showValues=False)  # shared with the plot below
+        self.cpu_plot.getAxis("bottom").setHeight(2)
+        self.memory_plot.setXLink(self.cpu_plot)
+        for plot in (self.cpu_plot, self.memory_plot):
+            plot.showGrid(x=True, y=True, alpha=0.15)
+            plot.setDownsampling(auto=True, mode="peak")
+            plot.setClipToView(True)
+            plot.getViewBox().setMouseEnabled(y=False)
+            plot.enableAutoRange(y=False)
+            plot.getAxis("left").setWidth(52)  # the two plots' time axes line up
+        self._set_y_range(self.cpu_plot, 100.0)
+        self._set_y_range(self.memory_plot, 100.0)
+        self.cpu_curves: dict[int, pg.PlotDataItem] = {}
+        self.memory_curves: dict[int, pg.PlotDataItem] = {}
+        self._follower = ClockFollower(self.cpu_plot, self.memory_plot)
+        cache_axes(self.cpu_plot, self.memory_plot)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.plot_widget)
+        self._apply_palette()
+
+    # -- the contract with the window ---------------------------------------------------------
+    def refresh(self) -> None:
+        """Draw the samples taken since the last refresh; follow the clock while live."""
+        model = self._model
+        if model.generation != self._generation:
+            self._clear()
+        state = (model.version, self.sampler.samples)
+        if state == self._drawn and not model.live:
+            return
+        if state[1] != self._drawn[1]:
+            self._update_curves()
+        self._drawn = state
+        self._follower.apply(model.clock(), model.live)
+
+    # -- drawing --------------------------------------------------------------------------------
+    def _update_curves(self) -> None:
+        cpu_top = self._draw(self.cpu_plot, self.cpu_curves, self.sampler.cpu)
+        memory_top = self._draw(self.memory_plot, self.memory_curves, self.sampler.memory)
+        # from 0: a share of a core and a size read true; 100 % (one core) always in view
+        self._set_y_range(self.cpu_plot, max(100.0, cpu_top))
+        self._set_y_range(self.memory_plot, max(memory_top, 1.0))
+
+    def _draw(
+        self,
+        plot: pg.PlotItem,
+        curves: dict[int, pg.PlotDataItem],
+        series: dict[int, GrowableArray],
+    ) -> float:
+        """Put each series on its curve; return the largest value drawn."""
+        top = 0.0
+        for key in sorted(series):
+            rows = series[key].view()
+            curve = curves.get(key)
+            if curve is None:
+                curve = curves[key] = plot.plot(pen=self._pen(key))
+                self._update_legend()
+            curve.setData(rows[:, 0], rows[:, 1], skipFiniteCheck=True)
+            if len(rows):
+                top = max(top, float(rows[:, 1].max()))
+        return top
+
+    @staticmethod
+    def _set_y_range(plot: pg.PlotItem, top: float) -> None:
+        """0 to ``top``, with room around both for their tick labels on a short plot."""
+        plot.setYRange(-0.12 * top, 1.15 * top, padding=0)
+
+    def _pen(self, key: int) -> QPen:
+        if key == CONDUCTOR:
+            return pg.mkPen(total_color(self.palette()), width=1.6, style=Qt.PenStyle.DashLine)
+        return pg.mkPen(worker_color(key), width=1.6)
+
+    def _update_legend(self) -> None:
+        keys = sorted(set(self.cpu_curves) | set(self.memory_curves))
+        entries = [
+            (
+                _series_name(k),
+                total_color(self.palette()) if k == CONDUCTOR else worker_color(k),
+                k == CONDUCTOR,
+            )
+            for k in keys
+        ]
+        self.legend.setText(legend_html(entries))
+
+    def _clear(self) -> None:
+        for plot, curves in (
+            (self.cpu_plot, self.cpu_curves),
+            (self.memory_plot, self.memory_curves),
+        ):
+            for curve in curves.values():
+                plot.removeItem(curve)
+            curves.clear()
+        self._update_legend()  # the sampler forgets the last run by itself, on reset()
+        self._generation = self._model.generation
+        self._drawn = (-1, -1)
+        self._follower.follow()
+
+    # -- looks ----------------------------------------------------------------------------------
+    def _apply_palette(self) -> None:
+        style_plot_widget(self.plot_widget, self.palette())
+        for curves in (self.cpu_curves, self.memory_curves):
+            for key, curve in curves.items():
+                curve.setPen(self._pen(key))
+        self._update_legend()
+
+    def changeEvent(self, event: QEvent) -> None:
+        """Follow the system's light/dark palette when it changes."""
+        if event.type() == QEvent.Type.PaletteChange:
+            self._apply_palette()
+        super().changeEvent(event)
+
+
+__all__ = ["ResourcesPlot"]

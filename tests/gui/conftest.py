@@ -1,0 +1,55 @@
+"""Fixtures for the Qt tests: offscreen platform, isolated settings, no process left behind."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # tests never need a screen...
+os.environ.setdefault("MPSCOPE_NO_CALIBRATION", "1")
+
+# tests/leftovers.py, loaded by path: putting tests/ on sys.path would shadow the real
+# `workers` package with the tests/workers directory
+_spec = importlib.util.spec_from_file_location(
+    "mpscope_test_leftovers", Path(__file__).resolve().parents[1] / "leftovers.py"
+)
+assert _spec is not None and _spec.loader is not None
+_leftovers = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_leftovers)
+leftovers, tag_session, tagged_processes = (
+    _leftovers.leftovers,
+    _leftovers.tag_session,
+    _leftovers.tagged_processes,
+)
+
+tag_session()
+
+
+@pytest.fixture(autouse=True)
+def no_process_left_behind() -> Iterator[None]:
+    """Fail any test that leaves a process running (children or re-parented orphans)."""
+    before = set(tagged_processes())
+    yield
+    left = leftovers(before)
+    assert not left, "processes left behind:\n" + "\n".join(left)
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Every test gets its own QSettings and data directory, never the user's."""
+    from PySide6.QtCore import QSettings
+
+    root = tmp_path_factory.mktemp("settings")
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(root))
+    old = os.environ.get("MPSCOPE_DATA_DIR")
+    os.environ["MPSCOPE_DATA_DIR"] = str(root / "data")
+    yield root
+    if old is None:
+        os.environ.pop("MPSCOPE_DATA_DIR", None)
+    else:
+        os.environ["MPSCOPE_DATA_DIR"] = old
