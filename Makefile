@@ -8,7 +8,7 @@ BIN_W := $(VENV_W)/bin
 PIP_FLAGS := --quiet --disable-pip-version-check
 # the optional extra [distributed] (dask, joblib), for the Qt-free venv too: keep in step
 # with pyproject.toml
-DISTRIBUTED_DEPS := 'dask[distributed]>=2024.1' 'joblib>=1.3'
+DISTRIBUTED_DEPS := 'dask[distributed]>=2024.1' 'joblib>=1.5'
 
 .PHONY: run test check lint typecheck contracts test-workers test-app system-deps bench clean
 
