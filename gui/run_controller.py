@@ -6,13 +6,13 @@ The bridge between the engine (``workers.runner``, no Qt) and the window:
   the model and starts the conductor process on a helper thread (spawning takes tens of ms);
 * a ``QTimer`` every ``DRAIN_INTERVAL_MS`` drains the run's queue with a time budget and hands
   each batch to ``RunModel.fold()`` (one call per batch, never one signal per event);
-* ``stop()`` calls ``handle.cancel()`` on the helper thread (it can take up to ~1 s); the
-  verdict (RunCancelled) is then drained and folded like any other event;
+* ``stop()`` asks the run to stop (``handle.request_cancel()``, which returns at once) and
+  draining goes on: the verdict (RunCancelled) arrives like any other event, within a second
+  (the handle kills the run's tree itself if the conductor does not stop in time);
 * ``shutdown()`` (window closing) stops whatever is live and waits until no process is left.
 
-A ``RunHandle`` is not thread-safe, so every use of it goes through one lock: while the
-helper thread is inside ``cancel()`` (which reads the queue itself) the drain timer skips its
-turn, and the events read meanwhile are handed out by the next drain, in order.
+A ``RunHandle`` is not thread-safe, so every use of it goes through one lock (the helper
+thread only starts runs, and closes a live one when the window closes).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from workers.events import RunFailed, TerminalEvent
 from workers.runner import RunHandle, start_run
 from workers.spec import RunSpec, SpecError, validate_spec
 
-DRAIN_INTERVAL_MS = 30
+DRAIN_INTERVAL_MS = 50  # 20 Hz: the probes flush every 25 ms; the views redraw at 4-10 Hz
 DRAIN_BUDGET_S = 0.005
 SHUTDOWN_TIMEOUT_S = 10.0
 
@@ -63,7 +63,6 @@ class RunController(QObject):
         self._handle_lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mpscope-run")
         self._start_future: Future[RunHandle] | None = None
-        self._cancel_future: Future[None] | None = None
         self._stop_requested = False
         self._generation = 0  # +1 per run: late callbacks of an older run are ignored
         self._closed = False
@@ -130,7 +129,7 @@ class RunController(QObject):
         self._stop_requested = True
         self._set_state(STOPPING)
         if self._handle is not None:
-            self._begin_cancel(self._handle)
+            self._request_cancel(self._handle)
         # else: still starting; the cancel begins as soon as the handle arrives
 
     def shutdown(self, timeout_s: float = SHUTDOWN_TIMEOUT_S) -> None:
@@ -145,8 +144,6 @@ class RunController(QObject):
                 handle = self._start_future.result(timeout_s)
             except Exception:  # noqa: BLE001  # a start that failed left nothing to stop
                 handle = None
-        if self._cancel_future is not None:
-            self._cancel_future.exception(timeout_s)  # let a stop in progress finish first
         if handle is not None:
             with self._handle_lock:
                 handle.close()  # cancels (and kills the tree) if still running
@@ -205,9 +202,8 @@ class RunController(QObject):
         self._start_future = None
         self._drain_timer.start()
         if self._stop_requested:
-            self._begin_cancel(handle)
-        else:
-            self.drain_now()
+            self._request_cancel(handle)
+        self.drain_now()
 
     def _fail_to_start(self, exc: BaseException) -> None:
         """The conductor could not even be started: report it as a failed run."""
@@ -224,23 +220,10 @@ class RunController(QObject):
         self.model.fold([failed])
         self._finish(None)
 
-    def _begin_cancel(self, handle: RunHandle) -> None:
-        generation = self._generation
-        future = self._pool.submit(self._cancel_locked, handle)
-        self._cancel_future = future
-        future.add_done_callback(lambda f: self._on_cancel_done(generation))
-
-    def _cancel_locked(self, handle: RunHandle) -> None:
-        """On the helper thread: cancel, holding the handle away from the drain timer."""
+    def _request_cancel(self, handle: RunHandle) -> None:
+        """Ask the run to stop; returns at once, the drain timer collects the verdict."""
         with self._handle_lock:
-            handle.cancel()
-
-    @ensure_main_thread
-    def _on_cancel_done(self, generation: int) -> None:
-        if self._closed or generation != self._generation:
-            return
-        self._cancel_future = None
-        self.drain_now()  # the verdict is waiting; the timer goes on if more remains
+            handle.request_cancel()
 
     # -- state ---------------------------------------------------------------------------------
     def _set_state(self, state: str) -> None:

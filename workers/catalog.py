@@ -30,6 +30,9 @@ class StrategyInfo:
     requires: tuple[str, ...] = ()  # modules of an optional extra it needs (workers.optional)
     extra: str = ""  # the optional extra that installs them: pip install 'mpscope[EXTRA]'
     max_tasks: int | None = None  # most tasks (ceil(N / chunksize)) it accepts, if bounded
+    # its workers start their own way whatever --start-method says (joblib: "loky");
+    # None: the start method applies
+    own_start_method: str | None = None
 
 
 STRATEGIES: dict[str, StrategyInfo] = {
@@ -144,6 +147,7 @@ STRATEGIES: dict[str, StrategyInfo] = {
             0,
             requires=("joblib",),
             extra="distributed",
+            own_start_method="loky",
         ),
     )
 }

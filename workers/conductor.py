@@ -15,9 +15,11 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import sys
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from multiprocessing.connection import Connection, wait
 from typing import Any, NoReturn
 
@@ -32,8 +34,8 @@ from workers.events import (
     describe_exitcode,
 )
 from workers.probe import ProbeConfig, finish_process
-from workers.spec import RunSpec
-from workers.supervision import become_group_leader, kill_children, kill_group
+from workers.spec import RunSpec, available_start_methods
+from workers.supervision import become_group_leader, kill_group
 
 WATCH_TICK_S = 0.05
 EXIT_OK, EXIT_FAILED, EXIT_CANCELLED, EXIT_ORPHANED = 0, 1, 4, 5
@@ -64,8 +66,15 @@ def _release_semaphores() -> None:
 class Reporter:
     """Sends the conductor's events; the first terminal event wins and ends the process."""
 
-    def __init__(self, run_id: str, control: Connection, events: Any) -> None:
+    def __init__(
+        self,
+        run_id: str,
+        control: Connection,
+        events: Any,
+        kill_workers: Callable[[], None] = lambda: None,
+    ) -> None:
         self.run_id = run_id
+        self.kill_workers = kill_workers  # SIGKILL the run's known worker processes, quickly
         self.control = control
         self.events = events
         self._lock = threading.Lock()
@@ -94,9 +103,12 @@ class Reporter:
         if not first:
             time.sleep(30)
             os._exit(exit_code)
+        # the main thread may be spinning in a pure-Python loop (sequential, threads): hand
+        # the GIL over quickly so these last steps do not crawl at 5 ms per switch
+        sys.setswitchinterval(0.0002)
         if kill:
             _silence_stderr()  # threads of a pool being killed under them complain; not news
-            kill_children(timeout=1.0)
+            self.kill_workers()
         self.events.close()
         flusher = threading.Thread(target=self.events.join_thread, daemon=True)
         flusher.start()
@@ -107,8 +119,8 @@ class Reporter:
             self.control.close()
         except OSError:
             pass
-        if kill:
-            kill_children(timeout=1.0)
+        # what is left of the run's process group (forkserver, late replacements) the handle
+        # kills on reading the verdict: no /proc scan here
         os._exit(exit_code)
 
     def fail(
@@ -158,10 +170,9 @@ class Watchdog(threading.Thread):
             if self.reporter.ended:
                 return False  # the caller read our verdict and hung up: end() is finishing
 
-            # whoever started us is gone: take the whole group down, ourselves last
+            # whoever started us is gone: take the whole group down, ourselves included
             _silence_stderr()
-            kill_children(timeout=1.0)
-            kill_group(os.getpgrp())  # anything born while we were killing
+            kill_group(os.getpgrp())
             os._exit(EXIT_ORPHANED)
         self.reporter.end(
             RunCancelled(self.reporter.run_id, time.perf_counter()), EXIT_CANCELLED, True
@@ -207,12 +218,14 @@ def conduct(
 
     strategy = get_strategy(spec.strategy)
     assert spec.workers is not None
-    wctx = worker_context(spec.start_method or "spawn")
+    # strategies whose workers start their own way (joblib's loky) get spawn-safe probe objects
+    method = spec.start_method if spec.start_method in available_start_methods() else "spawn"
+    wctx = worker_context(method or "spawn")
     max_lanes = 2 * spec.workers + 8  # room for pool workers that replace dead ones
     probe = ProbeConfig.create(wctx, events, max_lanes, spec.sample_interval_s)
     ctx = RunContext(spec=spec, probe=probe, worker_context=wctx)
     ctx.worker_context = WatchingContext(wctx, ctx.register)
-    reporter = Reporter(run_id, control, events)
+    reporter = Reporter(run_id, control, events, ctx.kill_workers)
     Watchdog(ctx, reporter, cancel).start()
     reporter.send(
         RunStarted(

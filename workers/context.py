@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import multiprocessing as mp
 import signal
@@ -182,6 +183,13 @@ class RunContext:
             return None
         _, _, proc, code = min(candidates, key=lambda c: (c[0], c[1]))
         return proc, code
+
+    def kill_workers(self) -> None:
+        """SIGKILL every watched worker process still running (no /proc scan: quick)."""
+        for proc in self.watched():
+            if getattr(proc, "_popen", None) is not None and proc.exitcode is None:
+                with contextlib.suppress(OSError, ValueError, AttributeError):
+                    proc.kill()
 
     def any_worker_ended(self) -> bool:
         """True if any watched process has ended (or its sentinel says it is ending)."""

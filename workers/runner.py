@@ -59,6 +59,7 @@ class RunHandle:
         self.tally = RunTally(spec)
         self.pid: int = process.pid
         self._cancel_requested = False
+        self._cancel_deadline = 0.0
         _live.add(self)
 
     # -- reading events ----------------------------------------------------------------------
@@ -87,6 +88,7 @@ class RunHandle:
 
     def _read(self, out: list[Event], max_events: int | None, budget_s: float | None) -> None:
         deadline = None if budget_s is None else time.perf_counter() + budget_s
+        self._enforce_cancel()
         self._read_control()
         exhausted = self._read_queue(out, max_events, deadline)
         if self._terminal is None and self._conductor_gone():
@@ -158,24 +160,37 @@ class RunHandle:
         )
 
     # -- control -------------------------------------------------------------------------------
+    def request_cancel(self) -> None:
+        """Ask the run to stop and return at once (for a GUI thread); idempotent.
+
+        The conductor gets CANCEL_GRACE_S to stop itself; after that the next drain() kills
+        the run's whole tree. Keep calling drain(): RunCancelled arrives there.
+        """
+        if self.outcome is not None or self._cancel_requested:
+            return
+        self._cancel_requested = True
+        self._cancel_deadline = time.monotonic() + CANCEL_GRACE_S
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            self._cancel.send("cancel")
+
     def cancel(self) -> None:
         """Stop the run (cooperatively, then by force) within about a second; idempotent.
 
         Returns once the conductor and every process of the run are gone.
         """
-        if self.outcome is not None or self._cancel_requested:
-            self.wait(CANCEL_GRACE_S * 2)
-            return
-        self._cancel_requested = True
-        with contextlib.suppress(OSError, ValueError):
-            self._cancel.send("cancel")
-        self._process.join(CANCEL_GRACE_S)
-        if self._process.exitcode is None:
-            kill_tree(self.pid, self.pid)
-            self._process.join(1.0)
-        else:
-            kill_tree(self.pid, self.pid)  # anything the conductor could not reap
-        self.wait(0.5)
+        self.request_cancel()
+        self.wait(CANCEL_GRACE_S + 2.0)
+
+    def _enforce_cancel(self) -> None:
+        """Past the grace period, a conductor that has not stopped is killed with its tree."""
+        if (
+            self._cancel_requested
+            and self._terminal is None
+            and self._process.exitcode is None
+            and time.monotonic() > self._cancel_deadline
+        ):
+            kill_tree(self.pid, self.pid, timeout=0.2)
+            self._process.join(0.2)
 
     def wait(self, timeout: float | None = None) -> bool:
         """Wait until the run is over (reading events meanwhile); True if it is."""

@@ -214,6 +214,8 @@ def validate_spec(spec: RunSpec) -> RunSpec:
             f"start method {start_method!r} is not available: allowed "
             f"{', '.join(available_start_methods())}"
         )
+    if info.own_start_method:
+        start_method = info.own_start_method  # what really starts its workers, reported as such
     if not 0 <= spec.grain <= MAX_GRAIN:
         raise SpecError(
             f"grain {spec.grain} is out of range: allowed 0..{format_count(MAX_GRAIN)} "

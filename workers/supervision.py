@@ -36,33 +36,17 @@ def wait_dead(procs: list[psutil.Process], timeout: float) -> list[psutil.Proces
     while pending:
         still = []
         for proc in pending:
-            try:
+            # never reap here: a multiprocessing Process object must collect its own child's
+            # exit status, or it reports None for ever
+            with contextlib.suppress(psutil.Error):
                 if proc.status() != psutil.STATUS_ZOMBIE:
                     still.append(proc)
-                else:
-                    with contextlib.suppress(psutil.Error, ChildProcessError):
-                        proc.wait(timeout=0)  # reap it if it is ours
-            except psutil.Error:
-                pass
         pending = still
         if not pending or time.monotonic() >= deadline:
             break
         time.sleep(delay)
         delay = min(delay * 2, 0.02)
     return pending
-
-
-def kill_children(timeout: float = 1.0) -> list[int]:
-    """SIGKILL every descendant of this process and wait until they are dead; return pids."""
-    try:
-        children = psutil.Process().children(recursive=True)
-    except psutil.Error:
-        return []
-    for child in children:
-        with contextlib.suppress(psutil.Error):
-            child.kill()
-    wait_dead(children, timeout)
-    return [c.pid for c in children]
 
 
 def kill_tree(pid: int, pgid: int | None = None, timeout: float = 1.0) -> None:

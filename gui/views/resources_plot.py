@@ -9,7 +9,13 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from gui.palette import style_plot_widget, total_color, worker_color
 from gui.run_model import GrowableArray, RunModel
-from gui.views.plot_helpers import ClockFollower, add_title_rows, cache_axes, legend_html
+from gui.views.plot_helpers import (
+    ClockFollower,
+    add_title_rows,
+    cache_axes,
+    legend_html,
+    nice_ceiling,
+)
 from gui.views.resource_sampler import CONDUCTOR, ResourceSampler
 
 
@@ -30,6 +36,7 @@ class ResourcesPlot(QWidget):
         self.setObjectName("resourcesPlot")
         self._model = model
         self._drawn = (-1, -1)  # (model version, sampler samples) last drawn
+        self._y_tops: dict[int, float] = {}  # id(plot) -> the top of its y range
         self._generation = model.generation
         self.sampler = ResourceSampler(model, parent=self)
         self.plot_widget = pg.GraphicsLayoutWidget(self)
@@ -102,15 +109,18 @@ class ResourcesPlot(QWidget):
                 top = max(top, float(rows[:, 1].max()))
         return top
 
-    @staticmethod
-    def _set_y_range(plot: pg.PlotItem, top: float) -> None:
-        """0 to ``top``, with room around both for their tick labels on a short plot."""
+    def _set_y_range(self, plot: pg.PlotItem, top: float) -> None:
+        """0 to a nice ceiling of ``top`` (moves only in steps: the axis re-renders rarely)."""
+        top = nice_ceiling(top)
+        if self._y_tops.get(id(plot)) == top:
+            return
+        self._y_tops[id(plot)] = top
         plot.setYRange(-0.12 * top, 1.15 * top, padding=0)
 
     def _pen(self, key: int) -> QPen:
         if key == CONDUCTOR:
-            return pg.mkPen(total_color(self.palette()), width=1.6, style=Qt.PenStyle.DashLine)
-        return pg.mkPen(worker_color(key), width=1.6)
+            return pg.mkPen(total_color(self.palette()), width=1, style=Qt.PenStyle.DashLine)
+        return pg.mkPen(worker_color(key), width=1)  # 1-px lines draw several times faster
 
     def _update_legend(self) -> None:
         keys = sorted(set(self.cpu_curves) | set(self.memory_curves))
@@ -135,6 +145,7 @@ class ResourcesPlot(QWidget):
         self._update_legend()  # the sampler forgets the last run by itself, on reset()
         self._generation = self._model.generation
         self._drawn = (-1, -1)
+        self._y_tops.clear()
         self._follower.follow()
 
     # -- looks ----------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from gui.views.plot_helpers import (
     add_title_rows,
     cache_axes,
     legend_html,
+    nice_ceiling,
 )
 
 SMOOTH_WINDOW_S = 0.5  # the rate at t is the items done in (t - window, t] over the window
@@ -71,7 +72,8 @@ class ThroughputPlot(QWidget):
         plot.setDownsampling(auto=True, mode="peak")
         plot.setClipToView(True)
         plot.getViewBox().setMouseEnabled(y=False)
-        plot.getViewBox().setAutoVisible(y=True)
+        plot.enableAutoRange(y=False)  # a stepped y range: the axis re-renders only on a step
+        self._y_top = 0.0
         self.total_curve = plot.plot(name="total")
         self.total_curve.setZValue(10)
         self.lane_curves: dict[int, pg.PlotDataItem] = {}
@@ -109,6 +111,10 @@ class ThroughputPlot(QWidget):
             total += rate
             self._curve_for(lane.index).setData(grid, rate, skipFiniteCheck=True)
         self.total_curve.setData(grid, total, skipFiniteCheck=True)
+        top = nice_ceiling(1.05 * float(total.max())) if len(total) else 1.0
+        if top > self._y_top or (not model.live and top != self._y_top):
+            self._y_top = top
+            self.plot.setYRange(0.0, top, padding=0.02)
 
     def _curve_for(self, index: int) -> pg.PlotDataItem:
         curve = self.lane_curves.get(index)
@@ -128,6 +134,8 @@ class ThroughputPlot(QWidget):
             self.plot.removeItem(curve)
         self.lane_curves.clear()
         self.total_curve.setData([], [])
+        self._y_top = 0.0
+        self.plot.setYRange(0.0, 1.0, padding=0.02)
         self._update_legend()
         self._generation = self._model.generation
         self._drawn_version = -1

@@ -204,7 +204,15 @@ def test_a_replacement_worker_gets_a_new_lane_in_every_view_with_its_own_colour(
     assert sorted(views["progress"].worker_rows) == [0, 1]
     # worker 1 died; the pool starts a new worker, which numbers itself 2
     model.fold([run.worker(2, 1.1), *run.steady(2, 800.0, 1.2, 1.6)])
-    refresh_until(qtbot, views, lambda: len(views["timeline"].lanes) == 3)
+    refresh_until(
+        qtbot,
+        views,
+        lambda: (
+            len(views["timeline"].lanes) == 3
+            and len(views["throughput"].lane_curves) == 3
+            and len(views["progress"].worker_rows) == 3
+        ),
+    )  # each view redraws at its own live pace
     assert sorted(views["progress"].worker_rows) == [0, 1, 2]
     assert sorted(views["throughput"].lane_curves) == [0, 1, 2]
     assert sorted(views["timeline"].lanes) == [0, 1, 2]

@@ -20,7 +20,8 @@ def _cases() -> list[tuple[str, str, str]]:
     cases = []
     for strategy in STRATEGIES:
         for workload in accepted_workloads(strategy):
-            methods = ["forkserver"] if strategy in IN_PROCESS else available_start_methods()
+            moot = strategy in IN_PROCESS or STRATEGIES[strategy].own_start_method
+            methods = ["forkserver"] if moot else available_start_methods()
             cases += [(strategy, workload, m) for m in methods]
     return cases
 
