@@ -7,6 +7,8 @@ persistent history; this is the in-session memory the run summary needs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from workers.events import RunFinished
 from workers.spec import RunSpec
 
@@ -24,10 +26,15 @@ def baseline_key(spec: RunSpec) -> BaselineKey:
 
 
 class SequentialBaselines:
-    """Wall time of the latest correct sequential run of each problem, this session."""
+    """Wall time of the latest correct sequential run of each problem, this session.
 
-    def __init__(self) -> None:
+    ``fallback`` (the window sets it to the run history's lookup) answers for problems not
+    run this session: a sequential run of an earlier session.
+    """
+
+    def __init__(self, fallback: Callable[[RunSpec], float | None] | None = None) -> None:
         self._walls: dict[BaselineKey, float] = {}
+        self.fallback = fallback
 
     def record(self, spec: RunSpec, outcome: object) -> None:
         """Remember ``outcome`` if it is a correct, finished sequential run."""
@@ -41,4 +48,7 @@ class SequentialBaselines:
 
     def wall_s(self, spec: RunSpec) -> float | None:
         """The sequential wall time for ``spec``'s problem, if one was measured."""
-        return self._walls.get(baseline_key(spec))
+        wall = self._walls.get(baseline_key(spec))
+        if wall is None and self.fallback is not None:
+            return self.fallback(spec)
+        return wall

@@ -19,12 +19,24 @@ from workers.optional import unavailable_reason
 from workers.spec import available_start_methods, default_start_method
 from workers.workloads import WORKLOADS
 
+
+def _start_method_unused() -> dict[str, str]:
+    """Strategies the start method does not apply to, and why."""
+    unused = {
+        "sequential": "sequential starts no worker processes",
+        "thread-pool": "thread-pool runs threads, not processes",
+    }
+    for info in STRATEGIES.values():
+        if info.own_start_method:
+            unused[info.id] = (
+                f"{info.id} starts its workers its own way ({info.own_start_method}), "
+                "whatever the start method says"
+            )
+    return unused
+
+
 # strategies the start method does not apply to, and why
-START_METHOD_UNUSED = {
-    "sequential": "sequential starts no worker processes",
-    "thread-pool": "thread-pool runs threads, not processes",
-    "joblib": "joblib's loky backend starts its workers its own way",
-}
+START_METHOD_UNUSED = _start_method_unused()
 
 START_METHOD_TIPS = {
     "fork": "fork: the child is a copy of the parent (fast; unsafe beside threads, and "

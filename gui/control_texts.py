@@ -26,6 +26,9 @@ START_METHOD_TIP = (
     "How worker processes are started: fork, forkserver or spawn.\n"
     "Its cost shows as start-up delay at the left of the timeline."
 )
+REMOTE_START_METHOD_TIP = (
+    "Not used: the Dask scheduler you named runs its own workers, already started"
+)
 RUN_TIP = "Start the run (Ctrl+R)"
 STOP_TIP = "Stop the run: it ends within a second (Esc)"
 

@@ -30,6 +30,7 @@ from gui import control_texts as texts
 from gui.calibration import ItemProposals
 from gui.fault_section import FaultSection
 from gui.settings import ControlChoices
+from gui.strategy_options import StrategyOptions
 from workers.catalog import STRATEGIES
 from workers.spec import (
     MAX_GRAIN,
@@ -65,7 +66,8 @@ def _note_label(name: str) -> QLabel:
 
 
 class ControlsPanel(QWidget):
-    """Strategy, workload, size, workers, chunksize, start method, a fault to inject; Run, Stop."""
+    """Strategy, workload, size, workers, chunksize, start method, the strategy's own options
+    (``StrategyOptions``), a fault to inject; Run, Stop."""
 
     # fires after any control changed (the spec Run would start, or its validity, changed)
     choices_changed = Signal()
@@ -82,6 +84,11 @@ class ControlsPanel(QWidget):
         self._busy = False
         self._spec: RunSpec | None = None
         self._loading = True
+        # the worker count of the strategies without a count of their own, and the count last
+        # chosen for each strategy with one (shared-counter proposes the seed's 2)
+        self._common_workers: int | None = None
+        self._own_workers: dict[str, int] = {}
+        self._shown_strategy = ""
         self._build()
         self.apply_choices(choices or ControlChoices())
         self._loading = False
@@ -159,6 +166,8 @@ class ControlsPanel(QWidget):
         combos.populate_start_methods(self.start_method_combo)
         form.addRow("Start &method", self.start_method_combo)
 
+        self.options = StrategyOptions(form, self)
+
         self.advanced = FaultSection(self)
         self.fault_combo = self.advanced.fault_combo
         self.fault_item_edit = self.advanced.item_edit
@@ -207,6 +216,7 @@ class ControlsPanel(QWidget):
             self.advanced.changed,
         ):
             signal.connect(self._evaluate)
+        self.options.changed.connect(self._on_option)
 
     # -- what the window reads -----------------------------------------------------------------
     @property
@@ -228,7 +238,7 @@ class ControlsPanel(QWidget):
         for label in (self.items_message, self.spec_message):
             if not label.isHidden() and label.text():
                 return label.text()
-        return None
+        return self.options.problem()
 
     def set_busy(self, busy: bool) -> None:
         """A run is live (Run disabled, Stop enabled) or not."""
@@ -239,7 +249,7 @@ class ControlsPanel(QWidget):
     def choices(self) -> ControlChoices:
         """The current choices, for the settings store."""
         chunk = self.chunksize_spin.value()
-        return ControlChoices(
+        choices = ControlChoices(
             strategy=self.strategy,
             workload=self.workload,
             items=dict(self._typed_items),
@@ -250,6 +260,8 @@ class ControlsPanel(QWidget):
             sleep_ms=self.sleep_spin.value(),
             advanced_open=self.advanced.isExpanded(),
         )
+        self.options.store(choices)
+        return choices
 
     def apply_choices(self, c: ControlChoices) -> None:
         """Show ``c`` (unknown or unfit values fall back to the defaults)."""
@@ -259,6 +271,7 @@ class ControlsPanel(QWidget):
             if not combos.select_data(self.strategy_combo, strategy):
                 strategy = "pool-map"
                 combos.select_data(self.strategy_combo, strategy)
+            self._shown_strategy = strategy
             workload = combos.first_fitting_workload(strategy, c.workload)
             self.workload_combo.setCurrentIndex(self.workload_combo.findData(workload))
             combos.apply_fit(strategy, self.workload_combo)
@@ -275,6 +288,7 @@ class ControlsPanel(QWidget):
                 self.sleep_spin.setValue(c.sleep_ms)
             if c.advanced_open:
                 self.advanced.expand(animate=False)
+            self.options.apply(c)
             self._show_items()
             self._update_relevance()
         finally:
@@ -296,6 +310,9 @@ class ControlsPanel(QWidget):
     # -- reactions -----------------------------------------------------------------------------
     def _on_strategy(self) -> None:
         strategy = self.strategy
+        if not self._loading and self._shown_strategy in STRATEGIES:
+            self._propose_workers(self._shown_strategy, strategy)
+        self._shown_strategy = strategy
         combos.apply_fit(strategy, self.workload_combo)
         workload = combos.first_fitting_workload(strategy, self.workload)
         if workload != self.workload:
@@ -309,6 +326,24 @@ class ControlsPanel(QWidget):
         self._update_relevance()
         self._evaluate()
         self.strategy_changed.emit(self.strategy)
+
+    def _propose_workers(self, leaving: str, entering: str) -> None:
+        """A strategy with its own worker count proposes it (or what was chosen for it last);
+        leaving it brings back the count the other strategies had."""
+        value = self.workers_spin.value()
+        if STRATEGIES[leaving].default_workers is not None:
+            self._own_workers[leaving] = value
+        else:
+            self._common_workers = value
+        default = STRATEGIES[entering].default_workers
+        if default is not None:
+            self.workers_spin.setValue(self._own_workers.get(entering, default))
+        elif self._common_workers is not None:
+            self.workers_spin.setValue(self._common_workers)
+
+    def _on_option(self) -> None:
+        self._update_relevance()  # a scheduler address makes the start method moot
+        self._evaluate()
 
     def _on_workload(self) -> None:
         self._show_items()
@@ -362,8 +397,13 @@ class ControlsPanel(QWidget):
         self.chunksize_spin.setToolTip(
             texts.CHUNKSIZE_TIP if info.chunked else f"{self.strategy} takes no chunksize"
         )
-        self.start_method_combo.setEnabled(self.strategy not in combos.START_METHOD_UNUSED)
-        self.start_method_combo.setToolTip(texts.start_method_tip(self.strategy))
+        self.options.show_for(self.strategy)
+        remote = self.options.uses_scheduler()
+        unused = self.strategy in combos.START_METHOD_UNUSED or remote
+        self.start_method_combo.setEnabled(not unused)
+        self.start_method_combo.setToolTip(
+            texts.REMOTE_START_METHOD_TIP if remote else texts.start_method_tip(self.strategy)
+        )
 
     def _evaluate(self) -> None:
         """Re-check every value; show what is wrong; remember the spec Run would start."""
@@ -388,6 +428,8 @@ class ControlsPanel(QWidget):
                     spec_problem = message
             except ValueError as exc:  # the fault item is not a count
                 spec_problem = str(exc)
+        if self.options.claim_problem(spec_problem):
+            spec_problem = None  # shown under its own field
         self._show_message(self.items_message, items_problem)
         self._show_message(self.spec_message, spec_problem)
         self.items_edit.setProperty("invalid", items_problem is not None)
@@ -407,6 +449,7 @@ class ControlsPanel(QWidget):
             grain=self.grain_spin.value(),
             sleep_ms=self.sleep_spin.value(),
             inject=self.advanced.inject(items),
+            **self.options.spec_fields(self.strategy),
         )
 
     @staticmethod

@@ -30,7 +30,9 @@ from superqt.utils import create_worker
 
 from gui.baselines import SequentialBaselines
 from gui.calibration import ItemProposals, calibration_disabled, measure_all
+from gui.compare import ComparePage
 from gui.controls import ControlsPanel
+from gui.counter import CounterView
 from gui.explanation_view import ExplanationView
 from gui.redraw_pacer import RedrawPacer
 from gui.run_controller import RunController
@@ -69,7 +71,12 @@ class MainWindow(QMainWindow):
         self.pages = QTabWidget(objectName="pages")
         self.pages.setDocumentMode(True)
         self.pages.setTabBarAutoHide(True)  # one page for now; the tab bar appears with two
-        self.pages.addTab(self._build_live_page(), "Live")
+        self.live_page = self._build_live_page()
+        self.pages.addTab(self.live_page, "Live")
+        # the compare page stores every run that ends in the history (added as a page below)
+        self.compare = ComparePage(self.controller, self.model, self.controls, window=self)
+        self.compare.driver.run_started.connect(self.summary.show_running)
+        self.baselines.fallback = self.compare.history.sequential_wall_s
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal, objectName="mainSplitter")
         self.splitter.addWidget(self._build_left_column())
@@ -97,6 +104,14 @@ class MainWindow(QMainWindow):
         self.controller.busy_changed.connect(self._on_busy)
         self.controller.rejected.connect(self._on_rejected)
         self.controller.run_ended.connect(self._on_run_ended)
+        self.counter_view = CounterView(self.model)
+        self.add_page(self.counter_view, "Counter")
+        # connected after start_run: a shared-counter run that Run started shows its page
+        self.controls.run_action.triggered.connect(self.counter_view.on_run_pressed)
+        self.counter_view.focus_requested.connect(
+            lambda: self.pages.setCurrentWidget(self.counter_view)
+        )
+        self.add_page(self.compare, "Compare")
 
         apply_theme()  # the palette may have changed since the application was set up
         self.resize(1280, 800)
@@ -145,6 +160,9 @@ class MainWindow(QMainWindow):
         shot.triggered.connect(self._ask_screenshot)
         file_menu.addAction(shot)
         file_menu.addSeparator()
+        for action in self.compare.exports.actions():  # import, export CSV / JSON / charts
+            file_menu.addAction(action)
+        file_menu.addSeparator()
         quit_action = QAction("&Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
@@ -152,6 +170,7 @@ class MainWindow(QMainWindow):
         run_menu = menu.addMenu("&Run")
         run_menu.addAction(self.controls.run_action)
         run_menu.addAction(self.controls.stop_action)
+        run_menu.addAction(self.compare.setup.compare_action)
         help_menu = menu.addMenu("&Help")
         about = QAction("&About mpscope", self)
         about.triggered.connect(self._about)
@@ -207,7 +226,9 @@ class MainWindow(QMainWindow):
         if self._closing:
             return
         self.status.refresh()
-        if not self.isMinimized() and self.views:
+        # hidden views cost nothing: they catch up when shown (or when the run ends)
+        live_page_shown = self.pages.currentWidget() is self.live_page
+        if not self.isMinimized() and self.views and live_page_shown:
             self._next_view %= len(self.views)
             self.views[self._next_view].refresh()
             self._next_view += 1

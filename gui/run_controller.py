@@ -30,7 +30,7 @@ from workers.events import RunFailed, TerminalEvent
 from workers.runner import RunHandle, start_run
 from workers.spec import RunSpec, SpecError, validate_spec
 
-DRAIN_INTERVAL_MS = 50  # 20 Hz: the probes flush every 25 ms; the views redraw at 4-10 Hz
+DRAIN_INTERVAL_MS = 100  # 10 Hz: more often than any view redraws; each drain is a batch
 DRAIN_BUDGET_S = 0.005
 SHUTDOWN_TIMEOUT_S = 10.0
 

@@ -1,8 +1,9 @@
 """The user's last choices, remembered between launches (QSettings, an INI file per user).
 
 Only what a user would expect back is stored: the strategy, workload, sizes and worker
-settings, the window's geometry. An injected fault is deliberately *not* remembered: a demo
-crash should not follow the user into their next session.
+settings, the strategy's own options (lock mode, delay, scheduler...), the window's geometry.
+An injected fault is deliberately *not* remembered: a demo crash should not follow the user
+into their next session.
 """
 
 from __future__ import annotations
@@ -35,6 +36,12 @@ class ControlChoices:
     grain: int | None = None
     sleep_ms: float | None = None
     advanced_open: bool = False
+    # strategy options (gui.strategy_options): shared-counter's, then dask's
+    lock: str | None = None
+    delay_s: float | None = None
+    force_race: bool = False
+    trace: bool = False
+    scheduler: str | None = None  # None: start a LocalCluster
 
 
 def _int_or_none(value: object) -> int | None:
@@ -49,6 +56,10 @@ def _float_or_none(value: object) -> float | None:
         return float(str(value))
     except (TypeError, ValueError):
         return None
+
+
+def _flag(value: object) -> bool:
+    return str(value).lower() == "true"
 
 
 def load_choices(settings: QSettings | None = None) -> ControlChoices:
@@ -77,7 +88,12 @@ def load_choices(settings: QSettings | None = None) -> ControlChoices:
             start_method=text("start_method"),
             grain=_int_or_none(s.value("grain")),
             sleep_ms=_float_or_none(s.value("sleep_ms")),
-            advanced_open=str(s.value("advanced_open", "false")).lower() == "true",
+            advanced_open=_flag(s.value("advanced_open")),
+            lock=text("lock"),
+            delay_s=_float_or_none(s.value("delay_s")),
+            force_race=_flag(s.value("force_race")),
+            trace=_flag(s.value("trace")),
+            scheduler=text("scheduler"),
         )
     finally:
         s.endGroup()
@@ -87,17 +103,25 @@ def save_choices(choices: ControlChoices, settings: QSettings | None = None) -> 
     """Store ``choices`` (written to disk at once, so a crash does not lose them)."""
     s = settings or open_settings()
     s.beginGroup("controls")
-    for key in ("strategy", "workload", "workers", "chunksize", "start_method", "grain"):
+    for key in (
+        "strategy",
+        "workload",
+        "workers",
+        "chunksize",
+        "start_method",
+        "grain",
+        "sleep_ms",
+        "lock",
+        "delay_s",
+        "scheduler",
+    ):
         value = getattr(choices, key)
         if value is None:
             s.remove(key)
         else:
             s.setValue(key, value)
-    if choices.sleep_ms is None:
-        s.remove("sleep_ms")
-    else:
-        s.setValue("sleep_ms", choices.sleep_ms)
-    s.setValue("advanced_open", "true" if choices.advanced_open else "false")
+    for key in ("advanced_open", "force_race", "trace"):
+        s.setValue(key, "true" if getattr(choices, key) else "false")
     s.remove("items")
     s.beginGroup("items")
     for workload, items in choices.items.items():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import multiprocessing as mp
+import os
 import signal
 import threading
 import time
@@ -185,7 +186,17 @@ class RunContext:
         return proc, code
 
     def kill_workers(self) -> None:
-        """SIGKILL every watched worker process still running (no /proc scan: quick)."""
+        """SIGKILL every watched worker process still running (no /proc scan: quick).
+
+        The forkserver goes first: a pool whose workers die starts new ones through it, and
+        those would inherit its (unsilenced) stderr while this process is tearing down.
+        """
+        from multiprocessing import forkserver
+
+        server_pid = getattr(getattr(forkserver, "_forkserver", None), "_forkserver_pid", None)
+        if server_pid:
+            with contextlib.suppress(OSError):
+                os.kill(server_pid, signal.SIGKILL)
         for proc in self.watched():
             if getattr(proc, "_popen", None) is not None and proc.exitcode is None:
                 with contextlib.suppress(OSError, ValueError, AttributeError):

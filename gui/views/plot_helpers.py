@@ -13,7 +13,8 @@ from PySide6.QtWidgets import QGraphicsItem
 from gui.palette import TITLE_POINT_SIZE
 
 LEGEND_ENTRIES_PER_LINE = 9
-LIVE_REDRAW_INTERVAL_S = 0.25  # while a run is live, a plot redraws its data at most at 4 Hz
+LIVE_REDRAW_INTERVAL_S = 0.4  # while a run is live, a plot redraws its data at 2.5 Hz at most
+LIVE_BARS_INTERVAL_S = 0.25  # progress bars and numbers: 4 Hz
 MIN_X_SPAN_S = 0.25  # the x range shows at least this much time while a run has just begun
 X_GROWTH = 1.25  # while live, the x range jumps to this multiple of the clock when it is reached
 _SCALES = ((1e9, "G"), (1e6, "M"), (1e3, "k"))

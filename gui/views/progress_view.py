@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 
 from gui.palette import TITLE_POINT_SIZE, blend, scaled_font, total_color, worker_color
 from gui.run_model import RunModel
-from gui.views.plot_helpers import RedrawBudget
+from gui.views.plot_helpers import LIVE_BARS_INTERVAL_S, RedrawBudget
 from workers.events import RunCancelled, RunFailed, RunFinished
 from workers.units import format_count, format_rate, format_seconds
 
@@ -114,7 +114,7 @@ class ProgressView(QWidget):
         self.setObjectName("progressView")
         self._model = model
         self._drawn_version = -1
-        self._budget = RedrawBudget()
+        self._budget = RedrawBudget(LIVE_BARS_INTERVAL_S)
         self._generation = model.generation
         self.title = QLabel("Progress")
         title_font = QFont(self.font())

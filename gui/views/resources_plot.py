@@ -10,7 +10,9 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 from gui.palette import style_plot_widget, total_color, worker_color
 from gui.run_model import GrowableArray, RunModel
 from gui.views.plot_helpers import (
+    LIVE_REDRAW_INTERVAL_S,
     ClockFollower,
+    RedrawBudget,
     add_title_rows,
     cache_axes,
     legend_html,
@@ -37,6 +39,7 @@ class ResourcesPlot(QWidget):
         self._model = model
         self._drawn = (-1, -1)  # (model version, sampler samples) last drawn
         self._y_tops: dict[int, float] = {}  # id(plot) -> the top of its y range
+        self._budget = RedrawBudget(LIVE_REDRAW_INTERVAL_S)
         self._generation = model.generation
         self.sampler = ResourceSampler(model, parent=self)
         self.plot_widget = pg.GraphicsLayoutWidget(self)
@@ -77,9 +80,11 @@ class ResourcesPlot(QWidget):
         state = (model.version, self.sampler.samples)
         if state == self._drawn and not model.live:
             return
-        if state[1] != self._drawn[1]:
+        if state[1] == self._drawn[1]:
+            self._drawn = state
+        elif self._budget.due(model.live):  # new samples: drawn at the live pace
             self._update_curves()
-        self._drawn = state
+            self._drawn = state
         self._follower.apply(model.clock(), model.live)
 
     # -- drawing --------------------------------------------------------------------------------

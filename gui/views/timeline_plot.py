@@ -10,13 +10,18 @@ from PySide6.QtWidgets import QLabel, QToolTip, QVBoxLayout, QWidget
 
 from gui.palette import blend, scaled_font, style_plot_widget, total_color, worker_color
 from gui.run_model import LaneData, RunModel
-from gui.views.plot_helpers import ClockFollower, RedrawBudget, cache_axes
+from gui.views.plot_helpers import (
+    LIVE_REDRAW_INTERVAL_S,
+    ClockFollower,
+    RedrawBudget,
+    cache_axes,
+)
 from workers.units import format_count, format_seconds
 
 BAR_HEIGHT = 0.8  # of a lane
 STARTUP_HEIGHT = 0.25
 HOVER_TOLERANCE_PX = 3.0
-REDRAW_INTERVAL_S = 0.2  # while live: thousands of bars cost the most to draw; 5 Hz grows smoothly
+REDRAW_INTERVAL_S = LIVE_REDRAW_INTERVAL_S  # while live: thousands of bars to draw
 LEGEND_TEXT = "a bar per chunk · hatched: chunks merged · grey: start-up · outlined: running"
 
 

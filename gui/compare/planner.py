@@ -1,0 +1,96 @@
+"""ComparePlanner: the plans the compare page can run, from its setup and the job on the left.
+
+The job (workload, items, grain or sleep, start method, chunksize) is what the controls panel
+shows, without any injected fault; what to compare (strategies, worker counts, repeats) is the
+CompareSetup's. Every method raises ``SpecError`` (one line) when the plan cannot run.
+"""
+
+from __future__ import annotations
+
+from gui.compare.setup_panel import CompareSetup
+from gui.controls import ControlsPanel
+from workers.catalog import STRATEGIES
+from workers.compare import (
+    BASELINE_STRATEGY,
+    MatrixPlan,
+    plan_chunksize_sweep,
+    plan_grain_sweep,
+    plan_matrix,
+)
+from workers.spec import RunSpec, SpecError
+from workers.units import format_count
+
+FALLBACK_STRATEGY = "pool-map"  # what a sweep runs when nothing that fits is checked
+
+
+def job_line(spec: RunSpec) -> str:
+    """'square · N=1,000,000 · forkserver · chunksize auto'."""
+    parts = [spec.workload, f"N={format_count(spec.items or 0)}"]
+    if spec.workload == "heavy":
+        parts.append(f"grain {format_count(spec.grain)}")
+    if spec.workload == "sleep":
+        parts.append(f"{spec.sleep_ms:g} ms per item")
+    parts.append(str(spec.start_method))
+    parts.append(f"chunksize {format_count(spec.chunksize) if spec.chunksize else 'auto'}")
+    return " · ".join(parts)
+
+
+class ComparePlanner:
+    """Builds the comparison and the two sweeps the user asked for."""
+
+    def __init__(self, controls: ControlsPanel, setup: CompareSetup) -> None:
+        self.controls = controls
+        self.setup = setup
+
+    def base_spec(self) -> RunSpec:
+        """The job the controls show (chunksize as chosen: auto stays auto), no fault."""
+        spec = self.controls.spec()
+        if spec is None:
+            problem = self.controls.problem() or "a value is invalid"
+            raise SpecError(f"fix the controls on the left first: {problem}")
+        return spec.replace(inject=None, chunksize=self.controls.choices().chunksize)
+
+    def matrix_plan(self) -> MatrixPlan:
+        """The checked strategies at every worker count, the loop first."""
+        strategies = self.setup.checked_strategies()
+        if not strategies:
+            raise SpecError("check at least one strategy to compare with the sequential loop")
+        return plan_matrix(
+            strategies, self.setup.worker_counts(), self.base_spec(), self.setup.repeats
+        )
+
+    def chunksize_plan(self) -> MatrixPlan:
+        """The checked pool strategies (or pool-map) at the most workers, chunksize swept."""
+        chunked = [s for s in self.setup.checked_strategies() if STRATEGIES[s].chunked]
+        plan = plan_chunksize_sweep(
+            self.base_spec(),
+            chunked or [FALLBACK_STRATEGY],
+            workers=max(self.setup.worker_counts()),
+            repeats=self.setup.repeats,
+        )
+        if len(plan.cells) < 2:
+            reasons = "; ".join(s.reason for s in plan.skipped) or "no pool strategy fits"
+            raise SpecError(f"nothing to sweep: {reasons}")
+        return plan
+
+    def grain_plan(self) -> MatrixPlan:
+        """The checked strategies (or pool-map) on heavy at the most workers, grain swept."""
+        plan = plan_grain_sweep(
+            self.setup.checked_strategies() or [FALLBACK_STRATEGY],
+            workers=max(self.setup.worker_counts()),
+            repeats=self.setup.repeats,
+            base=self.base_spec(),
+        )
+        if all(cell.strategy == BASELINE_STRATEGY for cell in plan.cells):
+            reasons = "; ".join(s.reason for s in plan.skipped) or "no strategy fits"
+            raise SpecError(f"nothing to sweep: {reasons}")
+        return plan
+
+    def plan(self, kind: str) -> MatrixPlan:
+        """The plan of ``kind``: "matrix", "chunksize" or "grain"."""
+        make = {
+            "matrix": self.matrix_plan,
+            "chunksize": self.chunksize_plan,
+            "grain": self.grain_plan,
+        }[kind]
+        return make()

@@ -1,0 +1,284 @@
+"""CompareSetup: what a comparison runs — strategies, worker counts, repeats — and its buttons.
+
+The job itself (workload, items, grain or sleep, start method, chunksize) is the one the
+controls on the left show, so there is one place to set it; the setup names it in a line and
+says how many runs the plan makes. Strategies that cannot run that workload, or whose optional
+packages are missing, are disabled with the reason as their tooltip. The choices are
+remembered between launches.
+"""
+
+from __future__ import annotations
+
+import re
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QWidget,
+)
+
+from gui.settings import open_settings
+from workers.catalog import STRATEGIES, unfit_reason
+from workers.compare import BASELINE_STRATEGY, DEFAULT_REPEATS
+from workers.compare.plan import MAX_REPEATS
+from workers.optional import unavailable_reason
+from workers.spec import SpecError, cpu_count, max_workers
+
+DEFAULT_STRATEGIES = ("process", "pool-map", "thread-pool")
+STRATEGY_COLUMNS = 5
+SETTINGS_PREFIX = "compare/"
+WORKERS_TIP = (
+    "Worker counts to try, e.g. 1,2,4 or a range 1-8. Every strategy that uses workers runs "
+    "at each count; the sequential loop runs once per repeat as the baseline."
+)
+REPEATS_TIP = (
+    "How often each setting runs (interleaved: A B C A B C). The charts show the median, "
+    "whiskers the fastest and slowest repeat."
+)
+
+
+def worker_presets(cores: int) -> list[tuple[str, str]]:
+    """(text, tooltip) of the worker-count presets for a machine with ``cores`` cores."""
+    presets = []
+    if cores > 1:
+        presets.append((f"1, {cores}", f"one worker and one per core ({cores})"))
+    powers = [1 << i for i in range(cores.bit_length()) if 1 << i <= cores]
+    if len(powers) > 2:
+        presets.append((", ".join(map(str, powers)), "powers of two up to the core count"))
+    if cores > 2:
+        presets.append((f"1-{cores}", "every count up to the core count"))
+    presets.append((f"1-{2 * cores}", "every count up to twice the core count (oversubscribed)"))
+    return presets
+
+
+def parse_worker_counts(text: str) -> list[int]:
+    """'1,2,4' / '1 2 4' / '1-4' / '1..4' -> sorted counts; SpecError (one line) if bad."""
+    allowed = f"allowed 1..{max_workers()}, e.g. 1,2,4 or 1-4"
+    counts: set[int] = set()
+    for part in re.split(r"[,;\s]+", text.strip()):
+        if not part:
+            continue
+        match = re.fullmatch(r"(\d+)\s*(?:-|\.\.)\s*(\d+)", part)
+        if match:
+            low, high = int(match[1]), int(match[2])
+            if low > high:
+                raise SpecError(f"workers range {part!r} runs backwards: {allowed}")
+            if high > max_workers():
+                raise SpecError(f"workers {high} is out of range: {allowed}")
+            counts.update(range(low, high + 1))
+        elif part.isdigit():
+            counts.add(int(part))
+        else:
+            raise SpecError(f"workers {part!r} is not a whole number: {allowed}")
+    if not counts:
+        raise SpecError(f"no worker counts given: {allowed}")
+    bad = [c for c in counts if not 1 <= c <= max_workers()]
+    if bad:
+        raise SpecError(f"workers {min(bad)} is out of range: {allowed}")
+    return sorted(counts)
+
+
+class CompareSetup(QWidget):
+    """Strategies (checkable), worker counts, repeats; Compare, the two sweeps, Stop."""
+
+    # fires when anything the plan depends on changed
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("compareSetup")
+        self.strategy_box = QGroupBox("Strategies", objectName="compareStrategies")
+        self.strategy_box.setToolTip(
+            "The strategies to compare with the sequential loop (which always runs, as the "
+            "baseline). Greyed out: cannot run this workload here; hover for why."
+        )
+        boxes = QGridLayout(self.strategy_box)
+        boxes.setContentsMargins(8, 2, 8, 4)
+        boxes.setVerticalSpacing(2)
+        self.strategy_checks: dict[str, QCheckBox] = {}
+        self._fits: dict[str, bool] = {}  # can run the current workload (set by update_fit)
+        for i, strategy in enumerate(STRATEGIES):
+            check = QCheckBox(strategy, objectName=f"compareStrategy-{strategy}")
+            boxes.addWidget(check, i // STRATEGY_COLUMNS, i % STRATEGY_COLUMNS)
+            self.strategy_checks[strategy] = check
+
+        cores = cpu_count()
+        self.workers_combo = QComboBox(objectName="compareWorkers")
+        self.workers_combo.setEditable(True)
+        self.workers_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        for text, tip in worker_presets(cores):
+            self.workers_combo.addItem(text)
+            self.workers_combo.setItemData(
+                self.workers_combo.count() - 1, tip, Qt.ItemDataRole.ToolTipRole
+            )
+        self.workers_combo.setToolTip(f"{WORKERS_TIP} This machine has {cores} cores.")
+        self.repeats_spin = QSpinBox(objectName="compareRepeats")
+        self.repeats_spin.setRange(1, MAX_REPEATS)
+        self.repeats_spin.setValue(DEFAULT_REPEATS)
+        self.repeats_spin.setToolTip(REPEATS_TIP)
+
+        self.compare_action = QAction("Run &comparison", self)
+        self.compare_action.setShortcut(QKeySequence("Ctrl+Shift+R"))
+        self.compare_action.setToolTip(
+            "Run every checked strategy at every worker count, one run at a time (Ctrl+Shift+R)"
+        )
+        self.compare_button = QPushButton("▶  Compare", objectName="compareButton")
+        self.chunksize_button = QPushButton("Chunksize sweep", objectName="chunksizeSweepButton")
+        self.grain_button = QPushButton("Grain sweep", objectName="grainSweepButton")
+        self.stop_button = QPushButton("■  Stop", objectName="compareStopButton")
+        self.stop_button.setToolTip("Stop the comparison: the run in progress ends within a second")
+        self.compare_button.clicked.connect(self.compare_action.trigger)
+        self.addAction(self.compare_action)
+
+        self.job_label = QLabel(objectName="compareJob")
+        self.job_label.setProperty("role", "note")
+        self.job_label.setWordWrap(True)
+        self.message = QLabel(objectName="compareMessage")
+        self.message.setProperty("role", "error")
+        self.message.setWordWrap(True)
+        self.message.hide()
+
+        # [strategies        ] [Compare]
+        # [                  ] [Stop   ]
+        # Workers [..] Repeats [..] [Chunksize sweep] [Grain sweep]  job line
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        for text, field in (("Wor&kers", self.workers_combo), ("Re&peats", self.repeats_spin)):
+            label = QLabel(text)
+            label.setBuddy(field)
+            row.addWidget(label)
+            row.addWidget(field)
+            row.addSpacing(6)
+        row.addWidget(self.chunksize_button)
+        row.addWidget(self.grain_button)
+        row.addSpacing(6)
+        row.addWidget(self.job_label, 1)
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setHorizontalSpacing(8)
+        grid.setVerticalSpacing(4)
+        grid.addWidget(self.strategy_box, 0, 0, 2, 1)
+        grid.addWidget(self.compare_button, 0, 1)
+        grid.addWidget(self.stop_button, 1, 1)
+        grid.addLayout(row, 2, 0, 1, 2)
+        grid.addWidget(self.message, 3, 0, 1, 2)
+        grid.setColumnStretch(0, 1)
+        self.compare_button.setMinimumWidth(130)
+        self.workers_combo.setMinimumWidth(
+            self.fontMetrics().horizontalAdvance("1, 2, 4, 8, 16") + 30
+        )
+        for button in (
+            self.compare_button,
+            self.stop_button,
+            self.chunksize_button,
+            self.grain_button,
+        ):
+            button.setMinimumHeight(28)
+
+        self._restore()
+        for check in self.strategy_checks.values():
+            check.toggled.connect(lambda _on: self._changed())
+        self.workers_combo.currentTextChanged.connect(lambda _text: self._changed())
+        self.repeats_spin.valueChanged.connect(lambda _value: self._changed())
+
+    # -- what the page reads -------------------------------------------------------------------
+    def checked_strategies(self) -> list[str]:
+        """The checked strategies that can run now (the loop excluded: it always runs)."""
+        return [
+            strategy
+            for strategy, check in self.strategy_checks.items()
+            if strategy != BASELINE_STRATEGY
+            and self._fits.get(strategy, True)
+            and check.isChecked()
+        ]
+
+    def worker_counts(self) -> list[int]:
+        """The worker counts typed or picked; SpecError (one line) if the text is bad."""
+        return parse_worker_counts(self.workers_combo.currentText())
+
+    @property
+    def repeats(self) -> int:
+        """How often each setting runs."""
+        return self.repeats_spin.value()
+
+    # -- what the page sets --------------------------------------------------------------------
+    def set_strategies(self, strategies: list[str]) -> None:
+        """Check exactly ``strategies`` (and the loop)."""
+        for strategy, check in self.strategy_checks.items():
+            check.setChecked(strategy == BASELINE_STRATEGY or strategy in strategies)
+
+    def update_fit(self, workload: str) -> None:
+        """Disable the strategies that cannot run ``workload`` or are not installed, saying why."""
+        for strategy, check in self.strategy_checks.items():
+            check.blockSignals(True)
+            reason = unavailable_reason(strategy)
+            reason = f"not available: {reason}" if reason else unfit_reason(strategy, workload)
+            enabled = reason is None
+            self._fits[strategy] = enabled
+            if strategy == BASELINE_STRATEGY:
+                check.setChecked(True)
+                enabled = False  # always runs: not to be unchecked
+                reason = reason or "the baseline: always runs first, in every repeat"
+            check.setEnabled(enabled)
+            info = STRATEGIES[strategy]
+            check.setToolTip(reason or f"{info.description}\n{info.call}")
+            check.blockSignals(False)
+        self._changed()
+
+    def set_running(self, running: bool) -> None:
+        """A comparison runs (its inputs locked, Stop enabled) or not."""
+        for widget in (
+            self.strategy_box,
+            self.workers_combo,
+            self.repeats_spin,
+            self.chunksize_button,
+            self.grain_button,
+        ):
+            widget.setEnabled(not running)
+        self.stop_button.setEnabled(running)
+
+    def show_problem(self, text: str | None) -> None:
+        """One line under the setup saying what stops a comparison, or nothing."""
+        self.message.setText(text or "")
+        self.message.setVisible(bool(text))
+
+    # -- settings ------------------------------------------------------------------------------
+    def _changed(self) -> None:
+        self._save()
+        self.changed.emit()
+
+    def _restore(self) -> None:
+        settings = open_settings()
+        saved = settings.value(SETTINGS_PREFIX + "strategies")
+        if isinstance(saved, str):
+            chosen = [s for s in saved.split(",") if s in STRATEGIES]
+        elif isinstance(saved, list):
+            chosen = [str(s) for s in saved if str(s) in STRATEGIES]
+        else:
+            chosen = list(DEFAULT_STRATEGIES)
+        self.set_strategies(chosen)
+        workers = settings.value(SETTINGS_PREFIX + "workers")
+        if isinstance(workers, str) and workers.strip():
+            self.workers_combo.setCurrentText(workers)
+        try:
+            repeats = int(str(settings.value(SETTINGS_PREFIX + "repeats", DEFAULT_REPEATS)))
+        except ValueError:
+            repeats = DEFAULT_REPEATS
+        self.repeats_spin.setValue(min(max(repeats, 1), MAX_REPEATS))
+
+    def _save(self) -> None:
+        settings = open_settings()
+        checked = [
+            strategy for strategy, check in self.strategy_checks.items() if check.isChecked()
+        ]
+        settings.setValue(SETTINGS_PREFIX + "strategies", ",".join(checked))
+        settings.setValue(SETTINGS_PREFIX + "workers", self.workers_combo.currentText())
+        settings.setValue(SETTINGS_PREFIX + "repeats", self.repeats_spin.value())

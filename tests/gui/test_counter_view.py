@@ -1,0 +1,297 @@
+"""The Counter page: animated during a real run, the verdict after it, the lock token, the
+replay speed, and a frame timer that runs only while there is something to show."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QComboBox, QWidget
+
+from gui.app import create_window
+from gui.counter import CounterView
+from gui.counter.timeline import CounterTimeline
+from gui.main_window import MainWindow
+from gui.palette import worker_color
+from gui.run_model import RunModel
+from workers.events import CounterStep, RunFinished, RunStarted
+from workers.spec import RunSpec, validate_spec
+
+T0 = 1000.0  # the synthetic run's RunStarted time (perf_counter seconds)
+
+
+class FakeClock:
+    """A wall clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def child(w: QWidget, name: str) -> QWidget:
+    found = w.findChild(QWidget, name)
+    assert found is not None, f"no widget named {name}"
+    return found
+
+
+def choose(combo: QComboBox, data: object) -> None:
+    index = combo.findData(data)
+    assert index >= 0, data
+    combo.setCurrentIndex(index)
+
+
+def seed_like_run(model: RunModel) -> None:
+    """The seed's run, made up: worker 0 holds the lock for 1..10 while worker 1 waits, then
+    worker 1 holds it for 11..20 (one increment every 0.1 s from t = 0.1)."""
+    spec = validate_spec(
+        RunSpec(strategy="shared-counter", workload="increment", items=10, workers=2)
+    )
+    model.reset(spec)
+    events: list = [RunStarted("run-synthetic", spec, 20, None, 2, 4_200_000, 0.1, T0)]
+    events += [
+        CounterStep(0, 0, T0 + 0.10, "holding"),
+        CounterStep(1, 0, T0 + 0.10, "waiting"),
+    ]
+    events += [CounterStep(0, v, T0 + 0.10 + 0.1 * v, "step") for v in range(1, 11)]
+    events += [CounterStep(0, 10, T0 + 1.10, "released"), CounterStep(0, 10, T0 + 1.10, "done")]
+    events.append(CounterStep(1, 10, T0 + 1.10, "holding"))
+    events += [CounterStep(1, v, T0 + 0.10 + 0.1 * v, "step") for v in range(11, 21)]
+    events += [CounterStep(1, 20, T0 + 2.10, "released"), CounterStep(1, 20, T0 + 2.10, "done")]
+    extra = {
+        "expected": 20,
+        "lost": 0,
+        "guaranteed": 20,
+        "as_guaranteed": True,
+        "explanation": "the lock was held around each worker's whole loop, so the workers "
+        "counted in turn: no update was lost",
+        "counter_per_worker": [
+            {"worker": 0, "increments": 10, "wait_s": 0.0, "waits": 0, "hold_s": 1.0},
+            {"worker": 1, "increments": 10, "wait_s": 1.0, "waits": 1, "hold_s": 1.0},
+        ],
+    }
+    events.append(
+        RunFinished("run-synthetic", 20, 20, True, 2.0, 0.1, 0.1, 0.0, 0.0, extra, T0 + 2.2)
+    )
+    model.fold(events)
+
+
+@pytest.fixture
+def replayed(qtbot) -> tuple[CounterView, FakeClock]:
+    """A shown counter view on the synthetic seed run, with a clock the test moves."""
+    model = RunModel()
+    clock = FakeClock()
+    view = CounterView(model, clock=clock)
+    qtbot.addWidget(view)
+    view.resize(900, 600)
+    view.show()
+    qtbot.waitExposed(view)
+    seed_like_run(model)
+    return view, clock
+
+
+def play_to(view: CounterView, clock: FakeClock, wall: float) -> None:
+    """Move the wall clock to ``wall`` and draw that frame."""
+    clock.now = wall
+    view.advance()
+
+
+def token_lane(view: CounterView) -> int | None:
+    """The lane the drawn token's centre is in, if any."""
+    center = view.lanes.token_rect().center()
+    for worker in range(2):
+        if view.lanes.lane_rect(worker).contains(center):
+            return worker
+    return None
+
+
+@pytest.mark.timeout(30)
+def test_the_token_is_at_the_holding_workers_lane_during_a_replay(replayed):
+    view, clock = replayed
+    view.replay()
+    start = view.playhead.position(limit=10.0)
+    play_to(view, clock, 0.5)  # run time start + 0.5: worker 0 holds, worker 1 waits
+    assert view.frame.holder == 0 and 0.5 < view.frame.t < 0.7
+    play_to(view, clock, 0.6)  # a frame later the easing has arrived
+    assert token_lane(view) == 0
+    assert "holding" in view.lanes.summary().splitlines()[0]
+    assert "waiting" in view.lanes.summary().splitlines()[1]
+
+    play_to(view, clock, 1.08 - start)  # run time 1.08: worker 0 still holds
+    assert view.frame.holder == 0 and token_lane(view) == 0
+    play_to(view, clock, clock.now + 0.04)  # 40 ms later worker 1 took it: the token glides
+    assert view.frame.holder == 1
+    assert 0.0 < view.lanes.token_pos < 1.0
+    play_to(view, clock, clock.now + 0.5)
+    assert token_lane(view) == 1
+    assert view.displayed_value == view.timeline.frame(view.frame.t).value > 10
+
+
+@pytest.mark.timeout(30)
+def test_a_slower_speed_shows_less_of_the_run_in_the_same_wall_time(replayed):
+    view, clock = replayed
+    shown: dict[float, int] = {}
+    for speed in (1.0, 0.25):
+        view.set_speed(speed)
+        clock.now = 100.0
+        view.replay()
+        play_to(view, clock, 100.0)
+        start = view.frame.t  # just before the first increment
+        play_to(view, clock, 101.0)  # one second of wall time later
+        assert view.frame.t == pytest.approx(start + speed * 1.0)
+        shown[speed] = view.displayed_value
+        assert shown[speed] == view.timeline.frame(view.frame.t).value
+    assert 0 < shown[0.25] < shown[1.0]
+
+
+@pytest.mark.timeout(30)
+def test_the_frame_timer_runs_only_while_shown_and_something_moves(replayed):
+    view, clock = replayed
+    view.replay()
+    assert view.animating
+    view.hide()
+    assert not view.animating
+    view.show()
+    assert view.animating
+    play_to(view, clock, 50.0)  # far past the end: the replay is over, everything settled
+    play_to(view, clock, 51.0)
+    assert not view.animating
+    assert view.displayed_value == 20
+    assert child(view, "counterVerdict").text().startswith("Expected 20 · got 20")
+    model = view.model
+    model.reset(validate_spec(RunSpec(strategy="pool-map", workload="square", items=100)))
+    assert not view.animating  # another strategy's run: nothing to animate
+    assert view.displayed_value == 20  # the last counter run stays on the page
+
+
+@pytest.mark.timeout(30)
+def test_an_empty_page_says_how_to_get_a_counter_run(qtbot):
+    view = CounterView(RunModel())
+    qtbot.addWidget(view)
+    view.show()
+    qtbot.waitExposed(view)
+    assert child(view, "counterEmpty").isVisible()
+    assert "shared-counter" in child(view, "counterEmpty").text()
+    assert not view.animating
+
+
+@pytest.mark.timeout(30)
+def test_the_page_follows_a_dark_palette(replayed):
+    view, clock = replayed
+    play_to(view, clock, 50.0)
+    dark = QPalette()
+    dark.setColor(QPalette.ColorRole.Base, QColor("#1e1e1e"))
+    dark.setColor(QPalette.ColorRole.Window, QColor("#2b2b2b"))
+    dark.setColor(QPalette.ColorRole.Text, QColor("#e6e6e6"))
+    dark.setColor(QPalette.ColorRole.WindowText, QColor("#e6e6e6"))
+    for palette in (QPalette(dark), view.palette()):
+        view.setPalette(palette)
+        image = view.lanes.grab().toImage()
+        assert image.pixelColor(2, 2) == palette.color(QPalette.ColorRole.Base)
+        assert view.plot.backgroundBrush().color() == palette.color(QPalette.ColorRole.Base)
+    writer = view.frame.writer
+    assert worker_color(writer).name() in view.value_box.value_label.styleSheet()
+
+
+# -- real runs, from the window's Run button ------------------------------------------------------
+@pytest.fixture
+def window(qtbot) -> MainWindow:
+    w = create_window()
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
+
+
+def set_up_counter(qtbot, w: MainWindow, lock: str, items: int, delay: float) -> None:
+    choose(child(w, "strategyCombo"), "shared-counter")
+    choose(child(w, "lockCombo"), lock)
+    child(w, "workersSpin").setValue(2)
+    child(w, "delaySpin").setValue(delay)
+    edit = child(w, "itemsEdit")
+    edit.selectAll()
+    qtbot.keyClicks(edit, str(items))
+
+
+def wait_ended(qtbot, w: MainWindow) -> None:
+    qtbot.waitUntil(
+        lambda: w.controller.state in ("finished", "failed", "cancelled"), timeout=60_000
+    )
+
+
+@pytest.mark.timeout(90)
+def test_the_counter_animates_during_a_real_run_and_gives_the_verdict(qtbot, window):
+    set_up_counter(qtbot, window, "step", 6, 0.05)
+    view = window.counter_view
+    shown_live: list[int] = []
+    view.value_shown.connect(lambda v: shown_live.append(v) if window.model.live else None)
+    qtbot.mouseClick(child(window, "runButton"), Qt.MouseButton.LeftButton)
+    assert window.pages.currentWidget() is view  # Run brought the Counter page forward
+    wait_ended(qtbot, window)
+    assert window.controller.state == "finished"
+    assert any(0 < v < 12 for v in shown_live), shown_live  # it counted before the end
+    verdict = child(view, "counterVerdict")
+    qtbot.waitUntil(lambda: verdict.text().startswith("Expected"), timeout=10_000)
+    assert verdict.text() == "Expected 12 · got 12 · no update lost"
+    assert "interleaved" in child(view, "counterExplanation").text()
+    qtbot.waitUntil(lambda: not view.animating, timeout=10_000)
+    assert view.displayed_value == 12
+    assert child(view, "counterMode").text().startswith("2 processes × 6 increments")
+
+
+@pytest.mark.timeout(90)
+def test_a_forced_race_shows_the_lost_updates_in_words(qtbot, window):
+    set_up_counter(qtbot, window, "none", 6, 0.01)
+    child(window, "forceRaceCheck").setChecked(True)
+    qtbot.mouseClick(child(window, "runButton"), Qt.MouseButton.LeftButton)
+    wait_ended(qtbot, window)
+    view = window.counter_view
+    verdict = child(view, "counterVerdict")
+    qtbot.waitUntil(lambda: verdict.text().startswith("Expected"), timeout=10_000)
+    extra = window.model.outcome.extra
+    assert extra["lost"] > 0
+    assert (
+        verdict.text() == f"Expected 12 · got {12 - extra['lost']} · {extra['lost']} updates lost"
+    )
+    explanation = child(view, "counterExplanation").text()
+    assert f"{extra['lost']} of 12 updates were lost" in explanation
+    assert explanation[0].isupper() and explanation.endswith(".")
+    qtbot.waitUntil(lambda: not view.animating, timeout=10_000)
+    assert view.displayed_value == 12 - extra["lost"]
+    assert f"{extra['lost']} lost so far" in child(view, "counterMade").text()
+    lost_t, _ = view.timeline.overwrites()
+    assert len(lost_t) > 0  # the plot marks the lost writes
+
+
+def test_overwrites_are_the_writes_that_did_not_raise_the_count() -> None:
+    timeline = CounterTimeline(2, 3, "none", True)
+    steps = [
+        CounterStep(0, 1, 1.0, "step"),
+        CounterStep(1, 1, 1.001, "step"),  # read 0 as well: lost
+        CounterStep(0, 2, 1.1, "step"),
+        CounterStep(1, 3, 1.2, "step"),
+        CounterStep(0, 2, 1.3, "step"),  # a stale write: lost
+    ]
+    timeline.add(steps, 0.0)
+    times, values = timeline.overwrites()
+    assert list(times) == [1.001, 1.3] and list(values) == [1, 2]
+    frame = timeline.frame(1.35)
+    assert frame.value == 2 and frame.writer == 0  # the last write, not the largest
+    assert frame.lanes[0].overwrote and not frame.lanes[1].overwrote
+
+
+@pytest.mark.timeout(90)
+def test_a_stopped_counter_run_says_where_the_counter_stopped(qtbot, window):
+    set_up_counter(qtbot, window, "whole", 10, 0.1)  # the seed: about 2 s of counting
+    qtbot.mouseClick(child(window, "runButton"), Qt.MouseButton.LeftButton)
+    view = window.counter_view
+    qtbot.waitUntil(lambda: view.displayed_value >= 2, timeout=30_000)
+    qtbot.mouseClick(child(window, "stopButton"), Qt.MouseButton.LeftButton)
+    wait_ended(qtbot, window)
+    assert window.controller.state == "cancelled"
+    verdict = child(view, "counterVerdict")
+    qtbot.waitUntil(lambda: verdict.text().startswith("Stopped"), timeout=10_000)
+    qtbot.waitUntil(lambda: not view.animating, timeout=10_000)
+    assert verdict.text() == f"Stopped: the counter had reached {view.displayed_value} of 20"
+    assert 2 <= view.displayed_value < 20
