@@ -25,7 +25,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import psutil
+
 from workers import RunSpec, start_run
+from workers.context import worker_context
 from workers.events import RunFinished
 from workers.spec import validate_spec
 from workers.strategies.process_split import split
@@ -53,9 +56,15 @@ def bare_pool_map(
     pool = ctx.Pool(k)
     total = sum(pool.map(job, range(n), c))
     t1 = time.perf_counter()
+    _WORKER_CPU[:] = [_cpu_of(p.pid) for p in pool._pool]  # idle now: their CPU is final
     pool.close()
     pool.join()
     return total, t1
+
+
+def _cpu_of(pid: int) -> float:
+    times = psutil.Process(pid).cpu_times()
+    return float(times.user + times.system)
 
 
 def bare_pool_imap(
@@ -123,40 +132,50 @@ BARE: dict[str, Bare] = {
 }
 
 
+_WORKER_CPU: list[float] = []  # pool-map only: the workers' CPU seconds, read before teardown
+
+
 def _bare_child(spec: RunSpec, out: Any) -> None:
     """In a spawned process (like the conductor): time the bare stdlib call."""
     workload = WORKLOADS[spec.workload]
     job = workload.job(spec.grain, spec.sleep_ms)
     assert spec.items is not None and spec.workers is not None
-    ctx = mp.get_context(spec.start_method)
+    # the conductor's own context: forkserver preloads the same modules, so the only
+    # difference between the two sides is the probe
+    ctx = worker_context(spec.start_method or "spawn")
     t0 = time.perf_counter()
     result, t1 = BARE[spec.strategy](ctx, job, spec.items, spec.workers, spec.chunksize)
     wall = t1 - t0
-    out.put((wall, result == workload.expected(spec.items, spec.grain, spec.sleep_ms)))
+    ok = result == workload.expected(spec.items, spec.grain, spec.sleep_ms)
+    out.put((wall, sum(_WORKER_CPU) if _WORKER_CPU else None, ok))
 
 
-def run_bare(spec: RunSpec) -> float:
-    """Wall seconds of the bare stdlib call (result checked)."""
+def run_bare(spec: RunSpec) -> tuple[float, float | None]:
+    """Wall seconds of the bare stdlib call (result checked), and its workers' CPU seconds."""
     ctx = mp.get_context("spawn")
     out = ctx.Queue()
     proc = ctx.Process(target=_bare_child, args=(spec, out))
     proc.start()
-    wall, ok = out.get(timeout=600)
+    wall, cpu, ok = out.get(timeout=600)
     proc.join()
     assert ok, "bare run computed a wrong result"
-    return float(wall)
+    return float(wall), cpu
 
 
-def run_instrumented(spec: RunSpec) -> float:
-    """Wall seconds of the same run through mpscope (probes, conductor, events)."""
+def run_instrumented(spec: RunSpec) -> tuple[float, float]:
+    """Wall seconds of the same run through mpscope, and its workers' CPU seconds.
+
+    Drained as the CLI does (every 50 ms): the consumer is part of what a user gets.
+    """
     handle = start_run(spec)
     while not handle.finished:
         handle.drain(budget_s=0.02)
-        time.sleep(0.02)
+        time.sleep(0.05)
     handle.close()
     outcome = handle.outcome
     assert isinstance(outcome, RunFinished) and outcome.correct, outcome
-    return outcome.wall_s
+    cpu = sum(w["cpu_s"] or 0.0 for w in handle.tally.summary()["per_worker"])
+    return outcome.wall_s, cpu
 
 
 def measure(spec: RunSpec, pairs: int) -> dict[str, Any]:
@@ -165,19 +184,22 @@ def measure(spec: RunSpec, pairs: int) -> dict[str, Any]:
     if spec.strategy in ("pool-imap", "executor") and spec.chunksize is None:
         spec = spec.replace(chunksize=1)
     run_bare(spec), run_instrumented(spec)  # warm-up (page cache, forkserver imports)
-    bare, probed, ratios = [], [], []
+    bare, probed, ratios, cpu_ratios = [], [], [], []
     for _ in range(pairs):
-        a = run_bare(spec)
-        b = run_instrumented(spec)
+        a, a_cpu = run_bare(spec)
+        b, b_cpu = run_instrumented(spec)
         bare.append(a)
         probed.append(b)
         ratios.append(b / a)
+        if a_cpu:
+            cpu_ratios.append(b_cpu / a_cpu)
     return {
         "spec": spec,
         "bare": bare,
         "instrumented": probed,
         "ratios": ratios,
         "median_ratio": statistics.median(ratios),
+        "cpu_ratios": cpu_ratios,
     }
 
 
@@ -203,6 +225,12 @@ def _report(result: dict[str, Any], target: float | None) -> bool:
         f"  ratio        median {med:.3f}{verdict}   "
         + " ".join(f"{x:.3f}" for x in result["ratios"])
     )
+    if result["cpu_ratios"]:
+        cpu = result["cpu_ratios"]
+        print(
+            f"  worker CPU   median {statistics.median(cpu):.3f} (instrumented / bare)   "
+            + " ".join(f"{x:.3f}" for x in cpu)
+        )
     return target is None or med <= target
 
 

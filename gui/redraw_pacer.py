@@ -14,8 +14,8 @@ import time
 from collections.abc import Callable
 
 DEFAULT_BUDGET = 0.10  # share of one core the GUI process may use while a run is live
-MAX_HZ = 12.0  # one view per tick: each view is offered a refresh at MAX_HZ / 4
-MIN_HZ = 4.0
+MAX_HZ = 4.0  # rounds of all views per second (one view per tick): the views pace themselves
+MIN_HZ = 2.0
 SMOOTHING = 0.3  # weight of the newest interval in the moving share
 
 

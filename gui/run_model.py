@@ -149,6 +149,17 @@ class RunModel(QObject):
             return max(self.outcome.t - self.t0, 0.0)
         return self.now() if self.spec is not None else 0.0
 
+    def expected_end(self) -> float | None:
+        """When the run should end at its pace so far (seconds since start), once 5 % is done.
+
+        The live plots size their time axis with it, so the axis (and its ticks) stays put
+        for most of the run instead of being re-rendered every time the clock passes its end.
+        """
+        units, done = self.units, self.done
+        if self.outcome is not None or units <= 0 or done < 0.05 * units:
+            return None
+        return self.clock() * units / done
+
     # -- folding ---------------------------------------------------------------------------------
     def lane(self, index: int) -> LaneData:
         """The lane with this index (created on first mention)."""

@@ -209,10 +209,14 @@ def conduct(
     control: Connection,
     cancel: Connection,
     t_request: float,
+    niceness: int = 0,
 ) -> None:
     """Conductor process entry point: run ``spec`` and report how it went."""
     t_ready = time.perf_counter()
     become_group_leader()
+    if niceness and hasattr(os, "nice"):
+        with contextlib.suppress(OSError):
+            os.nice(niceness)  # inherited by every worker it starts
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the caller decides what Ctrl-C means
     from workers.strategies import get_strategy
 

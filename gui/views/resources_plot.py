@@ -54,7 +54,7 @@ class ResourcesPlot(QWidget):
         self.cpu_plot.getAxis("bottom").setHeight(2)
         self.memory_plot.setXLink(self.cpu_plot)
         for plot in (self.cpu_plot, self.memory_plot):
-            plot.showGrid(x=True, y=True, alpha=0.15)
+            plot.showGrid(x=False, y=True, alpha=0.15)  # x steps while live: no x grid to redo
             plot.setDownsampling(auto=True, mode="peak")
             plot.setClipToView(True)
             plot.getViewBox().setMouseEnabled(y=False)
@@ -85,7 +85,7 @@ class ResourcesPlot(QWidget):
         elif self._budget.due(model.live):  # new samples: drawn at the live pace
             self._update_curves()
             self._drawn = state
-        self._follower.apply(model.clock(), model.live)
+        self._follower.apply(model.clock(), model.live, model.expected_end())
 
     # -- drawing --------------------------------------------------------------------------------
     def _update_curves(self) -> None:

@@ -68,7 +68,7 @@ class ThroughputPlot(QWidget):
         layout.addWidget(self.plot_widget)
         plot.setLabel("left", "items/s")
         plot.setLabel("bottom", "time since start", units="s")
-        plot.showGrid(x=True, y=True, alpha=0.15)
+        plot.showGrid(x=False, y=True, alpha=0.15)  # x steps while live: no x grid to redo
         plot.setDownsampling(auto=True, mode="peak")
         plot.setClipToView(True)
         plot.getViewBox().setMouseEnabled(y=False)
@@ -93,7 +93,7 @@ class ThroughputPlot(QWidget):
         if model.version != self._drawn_version and self._budget.due(live):
             self._drawn_version = model.version
             self._update_curves()
-        self._follower.apply(model.clock(), model.live)
+        self._follower.apply(model.clock(), model.live, model.expected_end())
 
     # -- drawing --------------------------------------------------------------------------------
     def _update_curves(self) -> None:

@@ -101,7 +101,7 @@ class TimelinePlot(QWidget):
         plot.setLabel("bottom", "time since start", units="s")
         plot.setLabel("left", "worker")
         plot.getAxis("left").enableAutoSIPrefix(False)
-        plot.showGrid(x=True, y=False, alpha=0.15)
+        plot.showGrid(x=False, y=False)  # a vertical grid would be re-rendered at every x step
         view_box = plot.getViewBox()
         view_box.invertY(True)
         view_box.setMouseEnabled(y=False)
@@ -147,7 +147,7 @@ class TimelinePlot(QWidget):
                 self._drawn_version = model.version
                 self._update_lanes()
             self._update_open_chunks(clock)
-        self._follower.apply(clock, live)
+        self._follower.apply(clock, live, model.expected_end())
 
     # -- what the plot holds (read by tests and the tooltip) -----------------------------------
     def drawn_spans(self, index: int) -> np.ndarray:

@@ -53,3 +53,17 @@ def isolated_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path
         os.environ.pop("MPSCOPE_DATA_DIR", None)
     else:
         os.environ["MPSCOPE_DATA_DIR"] = old
+
+
+@pytest.fixture(autouse=True)
+def restore_application_look(qapp: object) -> Iterator[None]:
+    """A test that builds a window themes the whole application: undo it afterwards."""
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    sheet, palette, dark = app.styleSheet(), app.palette(), app.property("mpscopeDark")
+    yield
+    app.setStyleSheet(sheet)
+    app.setPalette(palette)
+    app.setProperty("mpscopeDark", dark)
