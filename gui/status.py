@@ -49,8 +49,10 @@ class RunStatus(QWidget):
             "CPU use of the whole machine, all cores together (other programs included)"
         )
         self.cpu_label.setMinimumWidth(self.cpu_label.fontMetrics().horizontalAdvance("CPU 100%  "))
-        bar.addWidget(self.state_label)
-        bar.addWidget(self.elapsed_label)
+        # permanent widgets (on the right): a temporary message shown on the left never
+        # overlaps them
+        bar.addPermanentWidget(self.state_label)
+        bar.addPermanentWidget(self.elapsed_label)
         bar.addPermanentWidget(self.cpu_label)
         self._cpu_timer = QTimer(self)
         self._cpu_timer.setInterval(CPU_SAMPLE_MS)

@@ -14,10 +14,10 @@ import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, NoReturn, TextIO
+from typing import Any, NoReturn
 
-from workers.catalog import STRATEGIES, accepted_workloads
-from workers.optional import install_command, unavailable_reason
+from workers.catalog import STRATEGIES
+from workers.cli_output import ProgressBar, list_strategies, list_workloads, print_table
 from workers.spec import (
     INJECT_KINDS,
     LOCK_MODES,
@@ -28,8 +28,7 @@ from workers.spec import (
     default_start_method,
     max_workers,
 )
-from workers.units import format_count, format_rate, format_seconds, parse_count
-from workers.workloads import WORKLOADS
+from workers.units import parse_count
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -258,44 +257,6 @@ def _raise_interrupted(signum: int, frame: Any) -> None:
     raise _Interrupted(signal.Signals(signum).name)
 
 
-class _ProgressBar:
-    """A tqdm bar on stderr when stderr is a terminal (else nothing)."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled and sys.stderr.isatty()
-        self.bar: Any = None
-
-    def update(self, handle: Any) -> None:
-        if not self.enabled:
-            return
-        started = handle.tally.started
-        if started is None:
-            return
-        if self.bar is None:
-            from tqdm import tqdm
-
-            try:
-                columns, rows = os.get_terminal_size(sys.stderr.fileno())
-            except OSError:
-                columns, rows = 0, 0
-            self.bar = tqdm(
-                ncols=columns or 80,  # a terminal that reports no size still gets a bar
-                nrows=rows or 24,
-                total=started.units,
-                unit="it",
-                unit_scale=True,
-                file=sys.stderr,
-                desc=handle.spec.strategy,
-                leave=False,
-            )
-        self.bar.n = handle.tally.done
-        self.bar.refresh()
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-
 def execute(spec: RunSpec, show_progress: bool = True) -> dict[str, Any]:
     """Run ``spec`` to the end in this process's foreground; return the summary record.
 
@@ -304,7 +265,7 @@ def execute(spec: RunSpec, show_progress: bool = True) -> dict[str, Any]:
     from workers.runner import start_run
 
     handle = start_run(spec)
-    bar = _ProgressBar(show_progress)
+    bar = ProgressBar(show_progress)
     try:
         while not handle.finished:
             handle.drain(budget_s=0.02)
@@ -322,174 +283,30 @@ def execute(spec: RunSpec, show_progress: bool = True) -> dict[str, Any]:
     return handle.tally.summary()
 
 
-def _print_table(record: dict[str, Any], out: TextIO) -> None:
-    head = (
-        f"{record['strategy']} · {record['workload']} · N={format_count(record['items'])} · "
-        f"K={record['workers']}"
-    )
-    if record.get("chunksize"):
-        head += f" · chunksize {format_count(record['chunksize'])}"
-    head += f" · {record['start_method']}"
-    print(head, file=out)
-    status = record["status"]
-    counter = "lost" in record
-    if status == "finished":
-        mark = "correct" if record["correct"] else "WRONG"
-        if counter and not record["correct"] and record.get("as_guaranteed"):
-            mark = f"{record['lost']:,} lost, as lock {record.get('lock')} allows"
-        print(f"  result     {record['result']}  [{mark}]", file=out)
-        basis = "workers x items" if counter else "closed form"
-        print(f"  expected   {record['expected']}  ({basis})", file=out)
-        wall, cpu = record["wall_s"], record["cpu_s"]
-        print(f"  wall       {format_seconds(wall)}", file=out)
-        print(
-            f"  cpu        {format_seconds(cpu)}  ({cpu / wall:.2f} cores busy on average)"
-            if wall > 0
-            else f"  cpu        {format_seconds(cpu)}",
-            file=out,
-        )
-        print(f"  rate       {format_rate(record['items_per_s'] or 0)}", file=out)
-        print(
-            f"  start-up   {format_seconds(record['startup_s'])} (conductor, not in wall)", file=out
-        )
-        print(f"  teardown   {format_seconds(record['teardown_s'])} (not in wall)", file=out)
-        share = record["probe_cpu_s"] / cpu if cpu else 0.0
-        print(f"  probe      {format_seconds(record['probe_cpu_s'])} CPU ({share:.2%})", file=out)
-        if "cluster_startup_s" in record:
-            print(
-                f"  cluster    {record['cluster']}: started in "
-                f"{format_seconds(record['cluster_startup_s'])} (inside wall), "
-                f"{record['dask_workers']} workers, {format_count(record['tasks'])} tasks",
-                file=out,
-            )
-        if record.get("note"):
-            print(f"  note       {record['note']}", file=out)
-        if counter:
-            _print_counter(record, out)
-    elif status == "failed":
-        print(f"  FAILED     {record['error']}", file=out)
-        if record.get("traceback"):
-            print("  " + record["traceback"].rstrip().replace("\n", "\n  "), file=out)
-    else:
-        print(f"  {status}", file=out)
-    print(f"  events     {record['events']}", file=out)
-    if record["per_worker"]:
-        print("  worker  pid       items          busy        cpu", file=out)
-        for w in record["per_worker"]:
-            cpu_text = "-" if w["cpu_s"] is None else format_seconds(w["cpu_s"])
-            print(
-                f"  {w['worker']:<7} {w['pid']:<9} {format_count(w['items']):<14} "
-                f"{format_seconds(w['busy_s']):<11} {cpu_text}",
-                file=out,
-            )
-
-
-def _trace_runs(trace: list[list[int]], limit: int = 24) -> str:
-    """[worker, value] steps as runs: 'w0: 1-10, w1: 11-20' (at most ``limit`` runs shown)."""
-    runs: list[list[int]] = []  # [worker, first value, last value]
-    for worker, value in trace:
-        if runs and runs[-1][0] == worker and value == runs[-1][2] + 1:
-            runs[-1][2] = value
-        else:
-            runs.append([worker, value, value])
-    text = ", ".join(f"w{w}: {a}" if a == b else f"w{w}: {a}-{b}" for w, a, b in runs[:limit])
-    return text + (f", ... ({len(runs) - limit} more runs)" if len(runs) > limit else "")
-
-
-def _print_counter(record: dict[str, Any], out: TextIO) -> None:
-    """shared-counter's figures: lock mode, lost updates and why, each worker's lock times."""
-    race = " · force-race" if record.get("force_race") else ""
-    print(
-        f"  lock       {record.get('lock')} · delay {format_seconds(record.get('delay_s', 0))}"
-        f"{race}",
-        file=out,
-    )
-    print(f"  lost       {record['lost']:,}: {record['explanation']}", file=out)
-    if record.get("steps_skipped"):
-        print(
-            f"  rate cap   {record['steps_sent']:,} increments sent as events, "
-            f"{record['steps_skipped']:,} counted only",
-            file=out,
-        )
-    for w in record["counter_per_worker"]:
-        if record.get("lock") != "none":
-            how = (
-                f"waited {format_seconds(w['wait_s'])} for the lock ({w['waits']:,} times) · "
-                f"held it {format_seconds(w['hold_s'])}"
-            )
-        elif record.get("force_race"):
-            how = f"waited {format_seconds(w['wait_s'])} at the barrier"
-        else:
-            how = "no lock"
-        print(f"  worker {w['worker']:<3} {w['increments']:,} increments · {how}", file=out)
-    if "trace" in record:
-        print(f"  trace      {_trace_runs(record['trace'])}", file=out)
-        if record.get("trace_note"):
-            print(f"             {record['trace_note']}", file=out)
-
-
-def _list_strategies(as_json: bool, out: TextIO) -> None:
-    rows: list[dict[str, Any]] = [
-        {
-            "id": s.id,
-            "description": s.description,
-            "call": s.call,
-            "chunked": s.chunked,
-            "auto_chunksize": s.auto_chunksize_note or None,
-            "workloads": accepted_workloads(s.id),
-            "options": list(s.options),
-            "available": unavailable_reason(s.id) is None,
-            "install": install_command(s.extra) if s.extra else None,
-        }
-        for s in STRATEGIES.values()
-    ]
-    if as_json:
-        json.dump(rows, out, indent=2)
-        print(file=out)
-        return
-    for row in rows:
-        print(f"{row['id']:<14} {row['description']}", file=out)
-        if not row["available"]:
-            print(f"{'':<14} unavailable: install with {row['install']}", file=out)
-        print(f"{'':<14} workloads: {', '.join(row['workloads'])}", file=out)
-        for option in row["options"]:
-            print(f"{'':<14} {option}", file=out)
-
-
-def _list_workloads(as_json: bool, out: TextIO) -> None:
-    rows: list[dict[str, Any]] = [
-        {
-            "id": w.id,
-            "description": w.description,
-            "arguments": w.arity,
-            "closed_form": w.formula,
-            "default_items": w.default_items,
-        }
-        for w in WORKLOADS.values()
-    ]
-    if as_json:
-        json.dump(rows, out, indent=2)
-        print(file=out)
-        return
-    for row in rows:
-        print(f"{row['id']:<12} {row['description']}", file=out)
-        print(
-            f"{'':<12} sum = {row['closed_form']}; default N = {row['default_items']:,}", file=out
-        )
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point for the headless commands; returns the exit code."""
+    try:
+        code = _main(argv)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # whoever read our output stopped early (`mpscope strategies | head`): no traceback
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_FAILED
+    return code
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = _build_parser()
     try:
         args = parser.parse_args(argv)
         if args.command is None:
             raise BadInput("mpscope: no command given: use run, compare, strategies or workloads")
         if args.command == "strategies":
-            _list_strategies(args.json, sys.stdout)
+            list_strategies(args.json, sys.stdout)
             return EXIT_OK
         if args.command == "workloads":
-            _list_workloads(args.json, sys.stdout)
+            list_workloads(args.json, sys.stdout)
             return EXIT_OK
         if args.command == "compare":
             from workers.compare.command import run_compare
@@ -516,7 +333,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         json.dump(record, sys.stdout)
         print()
     else:
-        _print_table(record, sys.stdout)
+        print_table(record, sys.stdout)
     # shared-counter: the value its lock mode guarantees (lost updates under --lock none are
     # what was asked for, reported in "lost"); every other strategy: the closed form
     ok = record["status"] == "finished" and record.get("as_guaranteed", record.get("correct"))

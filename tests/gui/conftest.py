@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,19 +11,7 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # tests never need a screen...
 os.environ.setdefault("MPSCOPE_NO_CALIBRATION", "1")
 
-# tests/leftovers.py, loaded by path: putting tests/ on sys.path would shadow the real
-# `workers` package with the tests/workers directory
-_spec = importlib.util.spec_from_file_location(
-    "mpscope_test_leftovers", Path(__file__).resolve().parents[1] / "leftovers.py"
-)
-assert _spec is not None and _spec.loader is not None
-_leftovers = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_leftovers)
-leftovers, tag_session, tagged_processes = (
-    _leftovers.leftovers,
-    _leftovers.tag_session,
-    _leftovers.tagged_processes,
-)
+from leftovers import leftovers, tag_session, tagged_processes
 
 tag_session()
 
@@ -67,3 +54,11 @@ def restore_application_look(qapp: object) -> Iterator[None]:
     app.setStyleSheet(sheet)
     app.setPalette(palette)
     app.setProperty("mpscopeDark", dark)
+
+
+@pytest.fixture
+def window(qtbot: object) -> object:
+    """The main window, shown and exposed, closed with the test."""
+    from ui_steps import open_window
+
+    return open_window(qtbot)

@@ -9,9 +9,8 @@ import numpy as np
 import psutil
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QComboBox, QWidget
+from ui_steps import child, choose, open_window
 
-from gui.app import create_window
 from gui.main_window import MainWindow
 from workers.catalog import unfit_reason
 from workers.compare import chunksize_series, grain_series, summarize, verdict
@@ -20,24 +19,9 @@ from workers.spec import cpu_count
 
 @pytest.fixture
 def window(qtbot) -> MainWindow:
-    w = create_window()
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
+    w = open_window(qtbot)
     w.pages.setCurrentWidget(w.compare)
     return w
-
-
-def child(w: QWidget, name: str) -> QWidget:
-    found = w.findChild(QWidget, name)
-    assert found is not None, f"no widget named {name}"
-    return found
-
-
-def choose(combo: QComboBox, data: str) -> None:
-    index = combo.findData(data)
-    assert index >= 0, data
-    combo.setCurrentIndex(index)
 
 
 def set_job(qtbot, w: MainWindow, workload: str, items: str, sleep_ms: float = 0.0) -> None:

@@ -6,9 +6,8 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QComboBox, QWidget
+from ui_steps import child, choose
 
-from gui.app import create_window
 from gui.counter import CounterView
 from gui.counter.timeline import CounterTimeline
 from gui.main_window import MainWindow
@@ -28,18 +27,6 @@ class FakeClock:
 
     def __call__(self) -> float:
         return self.now
-
-
-def child(w: QWidget, name: str) -> QWidget:
-    found = w.findChild(QWidget, name)
-    assert found is not None, f"no widget named {name}"
-    return found
-
-
-def choose(combo: QComboBox, data: object) -> None:
-    index = combo.findData(data)
-    assert index >= 0, data
-    combo.setCurrentIndex(index)
 
 
 def seed_like_run(model: RunModel) -> None:
@@ -195,13 +182,6 @@ def test_the_page_follows_a_dark_palette(replayed):
 
 
 # -- real runs, from the window's Run button ------------------------------------------------------
-@pytest.fixture
-def window(qtbot) -> MainWindow:
-    w = create_window()
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    return w
 
 
 def set_up_counter(qtbot, w: MainWindow, lock: str, items: int, delay: float) -> None:

@@ -13,9 +13,9 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 from PySide6.QtSvg import QSvgRenderer
-from PySide6.QtWidgets import QComboBox, QFileDialog, QMessageBox, QTabWidget, QWidget
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QTabWidget
+from ui_steps import child, choose, open_window
 
-from gui.app import create_window
 from gui.main_window import MainWindow
 from workers.export import TABLE_COLUMNS, read_json, write_json
 from workers.history import APPLICATION_ID, FILE_NAME, SCHEMA_VERSION
@@ -25,26 +25,6 @@ HISTORY_TAB = 3
 
 def data_dir() -> Path:
     return Path(os.environ["MPSCOPE_DATA_DIR"])
-
-
-def open_window(qtbot) -> MainWindow:
-    w = create_window()
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    return w
-
-
-def child(w: QWidget, name: str) -> QWidget:
-    found = w.findChild(QWidget, name)
-    assert found is not None, f"no widget named {name}"
-    return found
-
-
-def choose(combo: QComboBox, data: str) -> None:
-    index = combo.findData(data)
-    assert index >= 0, data
-    combo.setCurrentIndex(index)
 
 
 def live_run(qtbot, w: MainWindow, strategy: str, items: str = "3000") -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QLabel, QWidget
+from PySide6.QtWidgets import QLabel
+from ui_steps import child, choose
 
 from gui.app import create_window
 from gui.main_window import MainWindow
@@ -14,27 +15,6 @@ from workers.optional import is_available
 from workers.spec import RunSpec, default_start_method, validate_spec
 
 COUNTER_OPTIONS = ("lockCombo", "delaySpin", "forceRaceCheck", "traceCheck")
-
-
-@pytest.fixture
-def window(qtbot) -> MainWindow:
-    w = create_window()
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    return w
-
-
-def child(w: QWidget, name: str) -> QWidget:
-    found = w.findChild(QWidget, name)
-    assert found is not None, f"no widget named {name}"
-    return found
-
-
-def choose(combo: QComboBox, data: object) -> None:
-    index = combo.findData(data)
-    assert index >= 0, data
-    combo.setCurrentIndex(index)
 
 
 def type_scheduler(qtbot, w: MainWindow, text: str) -> None:

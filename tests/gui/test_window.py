@@ -8,7 +8,8 @@ import psutil
 import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QProgressBar, QWidget
+from PySide6.QtWidgets import QProgressBar, QWidget
+from ui_steps import child, choose
 
 from gui.app import create_window
 from gui.explanation_view import explanation_markdown
@@ -34,28 +35,6 @@ NAMES = (
     "explanationView",
 )
 LIVE_VIEWS = ("throughputPlot", "progressView", "timelinePlot", "resourcesPlot")
-
-
-@pytest.fixture
-def window(qtbot) -> MainWindow:
-    w = create_window()
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    return w
-
-
-def child(w: QWidget, name: str) -> QWidget:
-    found = w.findChild(QWidget, name)
-    assert found is not None, f"no widget named {name}"
-    return found
-
-
-def choose(combo: QComboBox, data: str) -> None:
-    """Pick the item whose data is ``data``, as a user would from the list."""
-    index = combo.findData(data)
-    assert index >= 0, data
-    combo.setCurrentIndex(index)
 
 
 def type_items(qtbot, w: MainWindow, text: str) -> None:

@@ -3,28 +3,13 @@
 from __future__ import annotations
 
 import importlib.abc
-import importlib.util
 import os
 import sys
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
-
-# tests/leftovers.py, loaded by path: putting tests/ on sys.path would shadow the real
-# `workers` package with the tests/workers directory
-_spec = importlib.util.spec_from_file_location(
-    "mpscope_test_leftovers", Path(__file__).resolve().parents[1] / "leftovers.py"
-)
-assert _spec is not None and _spec.loader is not None
-_leftovers = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_leftovers)
-leftovers, tag_session, tagged_processes = (
-    _leftovers.leftovers,
-    _leftovers.tag_session,
-    _leftovers.tagged_processes,
-)
+from leftovers import leftovers, tag_session, tagged_processes
 
 tag_session()
 
@@ -55,8 +40,6 @@ def qt_is_blocked() -> Iterator[None]:
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Under `make test-workers` (MPSCOPE_QT_FREE=1) prove that Qt is not even installed."""
     if os.environ.get("MPSCOPE_QT_FREE") == "1":
-        import importlib.util
-
         for name in ("PySide6", "pyqtgraph", "superqt"):
             assert importlib.util.find_spec(name) is None, (
                 f"{name} is installed in the Qt-free venv"

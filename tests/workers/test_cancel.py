@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from engine_steps import drain_until
 
 from workers import RunSpec, start_run
 from workers.events import Progress, RunCancelled
@@ -18,12 +19,7 @@ from workers.events import Progress, RunCancelled
 def test_cancel_mid_run_stops_within_a_second(strategy: str, workload: str) -> None:
     spec = RunSpec(strategy=strategy, workload=workload, items=10**6, workers=2, sleep_ms=1.0)
     handle = start_run(spec)
-    deadline = time.monotonic() + 20
-    seen_progress = False
-    while not seen_progress:
-        assert time.monotonic() < deadline, "no progress before cancelling"
-        seen_progress = any(isinstance(e, Progress) and e.done > 0 for e in handle.drain())
-        time.sleep(0.01)
+    drain_until(handle, lambda evs: any(isinstance(e, Progress) and e.done > 0 for e in evs))
     t0 = time.monotonic()
     handle.cancel()
     elapsed = time.monotonic() - t0

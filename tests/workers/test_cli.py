@@ -4,31 +4,20 @@ from __future__ import annotations
 
 import json
 import os
-import pty
 import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import pytest
+from engine_steps import mpscope, on_a_terminal
 
 REQUIRED = {
     "strategy", "workload", "items", "workers", "chunksize", "start_method", "result",
     "expected", "correct", "wall_s", "cpu_s", "startup_s", "items_per_s", "events", "per_worker",
 }  # fmt: skip
-
-
-def mpscope(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "workers", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        stdin=subprocess.DEVNULL,
-    )
 
 
 @pytest.mark.timeout(60)
@@ -134,32 +123,10 @@ def test_interrupt_stops_the_run_cleanly_with_130(sig: signal.Signals) -> None:
 
 @pytest.mark.timeout(60)
 def test_progress_bar_on_a_terminal() -> None:
-    leader, follower = pty.openpty()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "workers", "run", "-s", "pool-map", "-w", "sleep", "-n", "300",
-         "--sleep-ms", "5", "-k", "2"],
-        stdout=subprocess.PIPE, stderr=follower, stdin=subprocess.DEVNULL, text=True,
-    )  # fmt: skip
-    os.close(follower)
-    chunks: list[bytes] = []
-
-    def read_terminal() -> None:
-        while True:
-            try:
-                data = os.read(leader, 65536)
-            except OSError:
-                return
-            if not data:
-                return
-            chunks.append(data)
-
-    reader = threading.Thread(target=read_terminal)
-    reader.start()
-    out, _ = proc.communicate(timeout=60)
-    reader.join(timeout=5)
-    os.close(leader)
-    bar = b"".join(chunks).decode(errors="replace")
-    assert proc.returncode == 0
+    code, out, bar = on_a_terminal(
+        ["run", "-s", "pool-map", "-w", "sleep", "-n", "300", "--sleep-ms", "5", "-k", "2"]
+    )
+    assert code == 0
     assert "%|" in bar and ("it/s" in bar or "s/it" in bar)  # a tqdm bar was drawn on stderr
     assert "%|" not in out
 

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import json
 import os
-import pty
 import signal
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from engine_steps import mpscope as run_cli
+from engine_steps import on_a_terminal
 
 from workers import RunSpec, start_run
 from workers.compare import (
@@ -421,11 +421,8 @@ SUMMARY_KEYS = {
 
 
 def mpscope(*args: str, data_dir: Path, timeout: float = 90) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "MPSCOPE_DATA_DIR": str(data_dir)}
-    return subprocess.run(
-        [sys.executable, "-m", "workers", *args],
-        capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL, env=env,
-    )  # fmt: skip
+    """``mpscope ARGS`` with its history in ``data_dir``."""
+    return run_cli(*args, timeout=timeout, env={**os.environ, "MPSCOPE_DATA_DIR": str(data_dir)})
 
 
 def stored_runs(data_dir: Path) -> int:
@@ -559,33 +556,11 @@ def test_compare_interrupt_exits_130_and_leaves_nothing_running(tmp_path: Path) 
 
 @pytest.mark.timeout(60)
 def test_compare_shows_matrix_progress_on_a_terminal(tmp_path: Path) -> None:
-    leader, follower = pty.openpty()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "workers", "compare", "-s", "thread-pool", "-k", "1", "-n", "500",
-         "-r", "2", "--no-history"],
-        stdout=subprocess.PIPE, stderr=follower, stdin=subprocess.DEVNULL, text=True,
+    code, out, terminal = on_a_terminal(
+        ["compare", "-s", "thread-pool", "-k", "1", "-n", "500", "-r", "2", "--no-history"],
         env={**os.environ, "MPSCOPE_DATA_DIR": str(tmp_path)},
-    )  # fmt: skip
-    os.close(follower)
-    chunks: list[bytes] = []
-
-    def read_terminal() -> None:
-        while True:
-            try:
-                data = os.read(leader, 65536)
-            except OSError:
-                return
-            if not data:
-                return
-            chunks.append(data)
-
-    reader = threading.Thread(target=read_terminal)
-    reader.start()
-    out, _ = proc.communicate(timeout=60)
-    reader.join(timeout=5)
-    os.close(leader)
-    terminal = b"".join(chunks).decode(errors="replace")
-    assert proc.returncode == 0
+    )
+    assert code == 0
     assert "run 1 of 4 · sequential · repeat 1" in terminal and "4/4" in terminal
     assert "run 4 of 4 · thread-pool K=1 · repeat 2 · about" in terminal
     assert "%|" not in out and "thread-pool" in out

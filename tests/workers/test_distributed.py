@@ -17,6 +17,7 @@ from collections.abc import Iterator
 
 import psutil
 import pytest
+from engine_steps import drain_until, wait_outcome
 
 from workers import RunSpec, cli, optional, start_run
 from workers.events import (
@@ -49,26 +50,6 @@ def _final_progress(events: list) -> dict[int, int]:
         if isinstance(e, Progress):
             done[e.worker] = max(done[e.worker], e.done)
     return dict(done)
-
-
-def _drain_until(handle, predicate, timeout: float) -> list:
-    """Drain events until ``predicate(all events so far)`` holds; fail after ``timeout``."""
-    events: list = []
-    deadline = time.monotonic() + timeout
-    while not predicate(events):
-        assert not handle.finished, f"the run ended first: {handle.outcome}"
-        assert time.monotonic() < deadline, "timed out waiting for the run"
-        events += handle.drain()
-        time.sleep(0.01)
-    return events
-
-
-def _wait_outcome(handle, timeout: float):
-    deadline = time.monotonic() + timeout
-    while not handle.finished and time.monotonic() < deadline:
-        handle.drain()
-        time.sleep(0.01)
-    return handle.outcome
 
 
 def _some_progress(events: list) -> bool:
@@ -165,7 +146,7 @@ def test_a_raising_job_fails_the_run_with_its_own_error(strategy: str, run_to_en
 def test_cancel_mid_run_stops_within_a_second(strategy: str) -> None:
     handle = start_run(RunSpec(strategy=strategy, workers=2, **LONG))
     try:
-        _drain_until(handle, _some_progress, timeout=30)
+        drain_until(handle, _some_progress, timeout=30)
         t0 = time.monotonic()
         handle.cancel()
         elapsed = time.monotonic() - t0
@@ -184,10 +165,10 @@ def test_a_killed_dask_worker_is_replaced_and_its_tasks_rerun_visibly() -> None:
                    chunksize=10)  # fmt: skip
     handle = start_run(spec)
     try:
-        events = _drain_until(handle, _some_progress, timeout=30)
+        events = drain_until(handle, _some_progress, timeout=30)
         victim = next(e for e in events if isinstance(e, WorkerStarted) and e.worker == 0)
         os.kill(victim.pid, signal.SIGKILL)
-        outcome = _wait_outcome(handle, 30.0)  # never hangs: retried (or failed) in bounded time
+        outcome = wait_outcome(handle, 30.0)  # never hangs: retried (or failed) in bounded time
     finally:
         handle.close()
     assert isinstance(outcome, RunFinished), f"the run did not end within 30 s: {outcome}"
@@ -202,11 +183,11 @@ def test_a_killed_dask_worker_is_replaced_and_its_tasks_rerun_visibly() -> None:
 def test_a_killed_loky_worker_fails_the_run_naming_it() -> None:
     handle = start_run(RunSpec(strategy="joblib", workers=2, **LONG))
     try:
-        events = _drain_until(handle, _some_progress, timeout=30)
+        events = drain_until(handle, _some_progress, timeout=30)
         victim = next(e for e in events if isinstance(e, WorkerStarted))
         t0 = time.monotonic()
         os.kill(victim.pid, signal.SIGKILL)
-        outcome = _wait_outcome(handle, 5.0)
+        outcome = wait_outcome(handle, 5.0)
         elapsed = time.monotonic() - t0
     finally:
         handle.close()
@@ -221,10 +202,10 @@ def test_a_killed_loky_worker_fails_the_run_naming_it() -> None:
 def test_a_conductor_killed_during_a_dask_run_leaves_no_worker_behind() -> None:
     handle = start_run(RunSpec(strategy="dask", workers=2, **LONG))
     try:
-        events = _drain_until(handle, _some_progress, timeout=30)
+        events = drain_until(handle, _some_progress, timeout=30)
         workers = [e.pid for e in events if isinstance(e, WorkerStarted)]
         os.kill(handle.pid, signal.SIGKILL)
-        outcome = _wait_outcome(handle, 5.0)
+        outcome = wait_outcome(handle, 5.0)
     finally:
         handle.close()
     assert isinstance(outcome, RunFailed) and outcome.exitcode == -signal.SIGKILL
@@ -304,7 +285,7 @@ def test_an_unreachable_scheduler_fails_within_5s_with_one_line(kind: str, reque
     t0 = time.monotonic()
     handle = start_run(RunSpec(strategy="dask", items=1000, workers=2, scheduler=address))
     try:
-        outcome = _wait_outcome(handle, 5.0)
+        outcome = wait_outcome(handle, 5.0)
         elapsed = time.monotonic() - t0
     finally:
         handle.close()

@@ -11,9 +11,10 @@ import time
 
 import psutil
 import pytest
+from engine_steps import wait_for_workers, wait_outcome
 
 from workers import RunSpec, start_run
-from workers.events import RunFailed, WorkerStarted
+from workers.events import RunFailed
 from workers.supervision import wait_dead
 
 LONG = {"workload": "sleep", "items": 100_000, "sleep_ms": 1.0}  # ~50 s with 2 workers
@@ -30,24 +31,6 @@ def test_a_raising_job_fails_the_run_with_the_workers_traceback(strategy: str, r
     assert "faulty" in outcome.traceback  # the frame inside the worker, not just the conductor
 
 
-def _wait_for_workers(handle, count: int, timeout: float = 20.0) -> list[WorkerStarted]:
-    started: list[WorkerStarted] = []
-    deadline = time.monotonic() + timeout
-    while len(started) < count:
-        assert time.monotonic() < deadline, "workers did not start"
-        started += [e for e in handle.drain() if isinstance(e, WorkerStarted)]
-        time.sleep(0.01)
-    return started
-
-
-def _wait_outcome(handle, timeout: float):
-    deadline = time.monotonic() + timeout
-    while not handle.finished and time.monotonic() < deadline:
-        handle.drain()
-        time.sleep(0.005)
-    return handle.outcome
-
-
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("start_method", ["forkserver", "spawn", "fork"])
 @pytest.mark.parametrize("strategy", ["pool-map", "executor", "process", "pool-imap"])
@@ -56,10 +39,10 @@ def test_a_worker_killed_from_outside_fails_the_run_within_2s(
 ) -> None:
     handle = start_run(RunSpec(strategy=strategy, workers=2, start_method=start_method, **LONG))
     try:
-        victim = _wait_for_workers(handle, 2)[1]
+        victim = wait_for_workers(handle, 2)[1]
         t0 = time.monotonic()
         os.kill(victim.pid, signal.SIGKILL)
-        outcome = _wait_outcome(handle, 2.0)
+        outcome = wait_outcome(handle, 2.0)
         elapsed = time.monotonic() - t0
     finally:
         handle.close()
@@ -86,9 +69,9 @@ def test_a_worker_calling_os_exit_fails_the_run_with_its_exit_code(
 def test_a_killed_conductor_is_reported_and_its_workers_do_not_linger() -> None:
     handle = start_run(RunSpec(strategy="pool-map", workers=2, **LONG))
     try:
-        workers = _wait_for_workers(handle, 2)
+        workers = wait_for_workers(handle, 2)
         os.kill(handle.pid, signal.SIGKILL)
-        outcome = _wait_outcome(handle, 5.0)
+        outcome = wait_outcome(handle, 5.0)
     finally:
         handle.close()
     assert isinstance(outcome, RunFailed)

@@ -7,11 +7,10 @@ import itertools
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 
 import pytest
+from engine_steps import drain_until, mpscope
 
 from workers import RunSpec, start_run
 from workers.events import (
@@ -60,16 +59,6 @@ def assert_one_holder_at_a_time(steps: list[CounterStep]) -> None:
     intervals.sort()
     for (_, end, a), (start, _, b) in itertools.pairwise(intervals):
         assert end <= start, f"workers {a} and {b} held the lock at once"
-
-
-def mpscope(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "workers", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        stdin=subprocess.DEVNULL,
-    )
 
 
 # -- lock whole: the seed ----------------------------------------------------------------------
@@ -196,12 +185,9 @@ def test_the_event_rate_is_capped_and_the_totals_stay_exact(run_to_end, finished
 def test_cancel_mid_run_stops_within_a_second(lock: str, force_race: bool) -> None:
     spec = counter(items=1000, workers=2, lock=lock, force_race=force_race, delay_s=0.02)
     handle = start_run(spec)
-    deadline = time.monotonic() + 20
-    seen_step = False
-    while not seen_step:
-        assert time.monotonic() < deadline, "no counter step before cancelling"
-        seen_step = any(isinstance(e, CounterStep) and e.phase == "step" for e in handle.drain())
-        time.sleep(0.01)
+    drain_until(
+        handle, lambda evs: any(isinstance(e, CounterStep) and e.phase == "step" for e in evs)
+    )
     t0 = time.monotonic()
     handle.cancel()
     elapsed = time.monotonic() - t0

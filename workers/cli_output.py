@@ -1,0 +1,212 @@
+"""What ``mpscope run`` prints: the progress bar, the run's table and the listings."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any, TextIO
+
+from workers.catalog import STRATEGIES, accepted_workloads
+from workers.optional import install_command, unavailable_reason
+from workers.units import format_count, format_rate, format_seconds
+from workers.workloads import WORKLOADS
+
+
+class ProgressBar:
+    """A tqdm bar on stderr when stderr is a terminal (else nothing)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled and sys.stderr.isatty()
+        self.bar: Any = None
+
+    def update(self, handle: Any) -> None:
+        """Show how far the run behind ``handle`` is (created at its first RunStarted)."""
+        if not self.enabled:
+            return
+        started = handle.tally.started
+        if started is None:
+            return
+        if self.bar is None:
+            from tqdm import tqdm
+
+            try:
+                columns, rows = os.get_terminal_size(sys.stderr.fileno())
+            except OSError:
+                columns, rows = 0, 0
+            self.bar = tqdm(
+                ncols=columns or 80,  # a terminal that reports no size still gets a bar
+                nrows=rows or 24,
+                total=started.units,
+                unit="it",
+                unit_scale=True,
+                file=sys.stderr,
+                desc=handle.spec.strategy,
+                leave=False,
+            )
+        self.bar.n = handle.tally.done
+        self.bar.refresh()
+
+    def close(self) -> None:
+        """Take the bar off the terminal."""
+        if self.bar is not None:
+            self.bar.close()
+
+
+def print_table(record: dict[str, Any], out: TextIO) -> None:
+    """The run's record as a readable table (what `mpscope run` prints without --json)."""
+    head = (
+        f"{record['strategy']} · {record['workload']} · N={format_count(record['items'])} · "
+        f"K={record['workers']}"
+    )
+    if record.get("chunksize"):
+        head += f" · chunksize {format_count(record['chunksize'])}"
+    head += f" · {record['start_method']}"
+    print(head, file=out)
+    status = record["status"]
+    counter = "lost" in record
+    if status == "finished":
+        mark = "correct" if record["correct"] else "WRONG"
+        if counter and not record["correct"] and record.get("as_guaranteed"):
+            mark = f"{record['lost']:,} lost, as lock {record.get('lock')} allows"
+        print(f"  result     {record['result']}  [{mark}]", file=out)
+        basis = "workers x items" if counter else "closed form"
+        print(f"  expected   {record['expected']}  ({basis})", file=out)
+        wall, cpu = record["wall_s"], record["cpu_s"]
+        print(f"  wall       {format_seconds(wall)}", file=out)
+        print(
+            f"  cpu        {format_seconds(cpu)}  ({cpu / wall:.2f} cores busy on average)"
+            if wall > 0
+            else f"  cpu        {format_seconds(cpu)}",
+            file=out,
+        )
+        print(f"  rate       {format_rate(record['items_per_s'] or 0)}", file=out)
+        print(
+            f"  start-up   {format_seconds(record['startup_s'])} (conductor, not in wall)", file=out
+        )
+        print(f"  teardown   {format_seconds(record['teardown_s'])} (not in wall)", file=out)
+        share = record["probe_cpu_s"] / cpu if cpu else 0.0
+        print(f"  probe      {format_seconds(record['probe_cpu_s'])} CPU ({share:.2%})", file=out)
+        if "cluster_startup_s" in record:
+            print(
+                f"  cluster    {record['cluster']}: started in "
+                f"{format_seconds(record['cluster_startup_s'])} (inside wall), "
+                f"{record['dask_workers']} workers, {format_count(record['tasks'])} tasks",
+                file=out,
+            )
+        if record.get("note"):
+            print(f"  note       {record['note']}", file=out)
+        if counter:
+            _print_counter(record, out)
+    elif status == "failed":
+        print(f"  FAILED     {record['error']}", file=out)
+        if record.get("traceback"):
+            print("  " + record["traceback"].rstrip().replace("\n", "\n  "), file=out)
+    else:
+        print(f"  {status}", file=out)
+    print(f"  events     {record['events']}", file=out)
+    if record["per_worker"]:
+        print("  worker  pid       items          busy        cpu", file=out)
+        for w in record["per_worker"]:
+            cpu_text = "-" if w["cpu_s"] is None else format_seconds(w["cpu_s"])
+            print(
+                f"  {w['worker']:<7} {w['pid']:<9} {format_count(w['items']):<14} "
+                f"{format_seconds(w['busy_s']):<11} {cpu_text}",
+                file=out,
+            )
+
+
+def _trace_runs(trace: list[list[int]], limit: int = 24) -> str:
+    """[worker, value] steps as runs: 'w0: 1-10, w1: 11-20' (at most ``limit`` runs shown)."""
+    runs: list[list[int]] = []  # [worker, first value, last value]
+    for worker, value in trace:
+        if runs and runs[-1][0] == worker and value == runs[-1][2] + 1:
+            runs[-1][2] = value
+        else:
+            runs.append([worker, value, value])
+    text = ", ".join(f"w{w}: {a}" if a == b else f"w{w}: {a}-{b}" for w, a, b in runs[:limit])
+    return text + (f", ... ({len(runs) - limit} more runs)" if len(runs) > limit else "")
+
+
+def _print_counter(record: dict[str, Any], out: TextIO) -> None:
+    """shared-counter's figures: lock mode, lost updates and why, each worker's lock times."""
+    race = " · force-race" if record.get("force_race") else ""
+    print(
+        f"  lock       {record.get('lock')} · delay {format_seconds(record.get('delay_s', 0))}"
+        f"{race}",
+        file=out,
+    )
+    print(f"  lost       {record['lost']:,}: {record['explanation']}", file=out)
+    if record.get("steps_skipped"):
+        print(
+            f"  rate cap   {record['steps_sent']:,} increments sent as events, "
+            f"{record['steps_skipped']:,} counted only",
+            file=out,
+        )
+    for w in record["counter_per_worker"]:
+        if record.get("lock") != "none":
+            how = (
+                f"waited {format_seconds(w['wait_s'])} for the lock ({w['waits']:,} times) · "
+                f"held it {format_seconds(w['hold_s'])}"
+            )
+        elif record.get("force_race"):
+            how = f"waited {format_seconds(w['wait_s'])} at the barrier"
+        else:
+            how = "no lock"
+        print(f"  worker {w['worker']:<3} {w['increments']:,} increments · {how}", file=out)
+    if "trace" in record:
+        print(f"  trace      {_trace_runs(record['trace'])}", file=out)
+        if record.get("trace_note"):
+            print(f"             {record['trace_note']}", file=out)
+
+
+def list_strategies(as_json: bool, out: TextIO) -> None:
+    """`mpscope strategies`: each strategy, what it calls, its workloads and availability."""
+    rows: list[dict[str, Any]] = [
+        {
+            "id": s.id,
+            "description": s.description,
+            "call": s.call,
+            "chunked": s.chunked,
+            "auto_chunksize": s.auto_chunksize_note or None,
+            "workloads": accepted_workloads(s.id),
+            "options": list(s.options),
+            "available": unavailable_reason(s.id) is None,
+            "install": install_command(s.extra) if s.extra else None,
+        }
+        for s in STRATEGIES.values()
+    ]
+    if as_json:
+        json.dump(rows, out, indent=2)
+        print(file=out)
+        return
+    for row in rows:
+        print(f"{row['id']:<14} {row['description']}", file=out)
+        if not row["available"]:
+            print(f"{'':<14} unavailable: install with {row['install']}", file=out)
+        print(f"{'':<14} workloads: {', '.join(row['workloads'])}", file=out)
+        for option in row["options"]:
+            print(f"{'':<14} {option}", file=out)
+
+
+def list_workloads(as_json: bool, out: TextIO) -> None:
+    """`mpscope workloads`: each workload, its closed form and its default size."""
+    rows: list[dict[str, Any]] = [
+        {
+            "id": w.id,
+            "description": w.description,
+            "arguments": w.arity,
+            "closed_form": w.formula,
+            "default_items": w.default_items,
+        }
+        for w in WORKLOADS.values()
+    ]
+    if as_json:
+        json.dump(rows, out, indent=2)
+        print(file=out)
+        return
+    for row in rows:
+        print(f"{row['id']:<12} {row['description']}", file=out)
+        print(
+            f"{'':<12} sum = {row['closed_form']}; default N = {row['default_items']:,}", file=out
+        )
