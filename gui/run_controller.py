@@ -179,7 +179,7 @@ class RunController(QObject):
         self._handle = None
         if handle is not None:
             with self._handle_lock:
-                handle.close()
+                handle.close(settle_s=0.2)  # the GUI thread: wait briefly, never long
         self._t_end = time.monotonic()
         outcome = self.model.outcome
         state = self.model.state

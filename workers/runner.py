@@ -32,7 +32,7 @@ from workers.events import (
     describe_exitcode,
 )
 from workers.spec import RunSpec, validate_spec
-from workers.supervision import kill_group, kill_tree
+from workers.supervision import kill_group, kill_tree, wait_group_gone
 from workers.tally import RunTally
 
 CANCEL_GRACE_S = 0.6  # how long the conductor gets to stop itself before it is killed
@@ -209,11 +209,13 @@ class RunHandle:
         self._process.join(1.0)
         return True
 
-    def close(self) -> None:
-        """Cancel if still running and release the channels."""
+    def close(self, settle_s: float = 1.0) -> None:
+        """Cancel if still running, release the channels, and wait (up to ``settle_s``) until
+        every process of the run is gone: SIGKILL is delivered asynchronously."""
         if self.outcome is None:
             self.cancel()
         self._close_channels()
+        wait_group_gone(self.pid, settle_s)
 
     def _close_channels(self) -> None:
         for name in ("_control", "_cancel"):

@@ -71,6 +71,28 @@ def kill_group(pgid: int) -> None:
             os.killpg(pgid, signal.SIGKILL)
 
 
+def wait_group_gone(pgid: int, timeout: float) -> bool:
+    """Wait until no live (non-zombie) process is left in group ``pgid``; True if none is.
+
+    Cheap when the group is already empty (one signal-0 probe); scans /proc otherwise.
+    """
+    if not hasattr(os, "killpg"):
+        return True
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return True
+        except OSError:
+            return True
+        if not group_members(pgid):
+            return True  # only zombies left: dead, waiting for a parent to reap them
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.01)
+
+
 def group_members(pgid: int) -> list[int]:
     """Pids still alive in process group ``pgid`` (POSIX; empty elsewhere)."""
     if not hasattr(os, "getpgid"):
