@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
+import os
 import statistics
 import sys
 import time
@@ -203,6 +204,71 @@ def measure(spec: RunSpec, pairs: int) -> dict[str, Any]:
     }
 
 
+# -- in one pool: the probe's own cost, without process start-up noise --------------------------
+_POOL_PROBE: Any = None
+
+
+def _pool_init(config: Any) -> None:
+    global _POOL_PROBE
+    _POOL_PROBE = config
+
+
+def _pool_task(args: tuple[bool, str, int, int, int]) -> float:
+    """One chunk, timed inside the worker: bare ``list(map(job, chunk))`` or the probed one."""
+    from workers import probe
+
+    probed, workload, grain, first, count = args
+    job = WORKLOADS[workload].job(grain)
+    chunk = tuple(range(first, first + count))
+    if not probed:
+        t0 = time.perf_counter()
+        list(map(job, chunk))
+        return time.perf_counter() - t0
+    probe.attach(_POOL_PROBE, os.getpid() % _POOL_PROBE.max_lanes, watch_parent=False)
+    t0 = time.perf_counter()
+    probe.probed_mapstar((job, chunk))
+    elapsed = time.perf_counter() - t0
+    probe.finish_process()
+    probe._local.lane = None
+    return elapsed
+
+
+def _drain_packets(events: Any) -> None:
+    while events.get() is not None:
+        pass
+
+
+def measure_in_pool(workload: str, count: int, grain: int, interval: float, rounds: int) -> None:
+    """Both workers busy at once, in the same two processes: chunks with the probe (its
+    sampler ticking, packets sent) alternate with bare chunks; ratio of the round times."""
+    ctx = worker_context("forkserver")
+    events = ctx.Queue()  # as a run's
+    reader = ctx.Process(target=_drain_packets, args=(events,))
+    reader.start()
+    from workers.probe import ProbeConfig
+
+    config = ProbeConfig.create(ctx, events, 8, interval)
+    ratios = []
+    with ctx.Pool(2, initializer=_pool_init, initargs=(config,)) as pool:
+        for _ in range(rounds):
+            bare = pool.map(
+                _pool_task, [(False, workload, grain, i * count, count) for i in (0, 1)], 1
+            )
+            probed = pool.map(
+                _pool_task, [(True, workload, grain, i * count, count) for i in (0, 1)], 1
+            )
+            ratios.append(sum(probed) / sum(bare))
+    events.put(None)
+    reader.join()
+    print(
+        f"in one pool: {workload} · {count:,} items per chunk · 2 workers busy · tick {interval} s"
+    )
+    print(
+        f"  ratio        median {statistics.median(ratios):.3f} (probed / bare chunk)   "
+        + " ".join(f"{x:.3f}" for x in ratios)
+    )
+
+
 def _report(result: dict[str, Any], target: float | None) -> bool:
     spec = result["spec"]
     med = result["median_ratio"]
@@ -246,6 +312,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--start-method", default=None)
     parser.add_argument("--grain", type=int, default=2000)
     parser.add_argument("--pairs", type=int, default=5)
+    parser.add_argument(
+        "--sample-interval", type=float, default=0.05, help="the probe's tick (s): its cost"
+    )
+    parser.add_argument(
+        "--in-pool",
+        action="store_true",
+        help="also time the probe inside one pool (no start-up noise), heavy and square",
+    )
     args = parser.parse_args(argv)
     print(
         time.strftime("%Y-%m-%d %H:%M:%S %Z"),
@@ -260,6 +334,7 @@ def main(argv: list[str] | None = None) -> int:
             chunksize=args.chunksize,
             start_method=args.start_method,
             grain=args.grain,
+            sample_interval_s=args.sample_interval,
         )
         _report(measure(spec, args.pairs), None)
         return 0
@@ -278,6 +353,9 @@ def main(argv: list[str] | None = None) -> int:
         ),
         1.01,
     )
+    if args.in_pool:
+        measure_in_pool("heavy", 1500, args.grain, args.sample_interval, 4 * args.pairs)
+        measure_in_pool("square", 1_000_000, 0, args.sample_interval, 4 * args.pairs)
     return 0 if ok else 1
 
 

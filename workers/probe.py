@@ -8,7 +8,7 @@ How it works (and why it is cheap):
   chunk to the lane's exact count. Pools reach them through ``probed_mapstar`` and friends,
   drop-in replacements for the stdlib's own ``mapstar`` / ``starmapstar`` /
   ``_process_chunk`` that do the same ``list(map(job, chunk))`` and nothing per item.
-* A sampler thread in each worker process wakes every ``interval`` (25 ms by default),
+* A sampler thread in each worker process wakes every ``interval`` (50 ms by default),
   looks at the worker thread's current frame (``sys._current_frames()``), reads the item
   the job is working on (its first argument, ``x``) and so knows the position inside the
   running chunk. It puts at most one packet per lane per tick on the run's queue: the

@@ -64,7 +64,7 @@ class RunSpec:
     grain: int = DEFAULT_GRAIN
     sleep_ms: float = DEFAULT_SLEEP_MS
     inject: str | None = None  # "raise@ITEM", "exit@ITEM" or "kill@ITEM"
-    sample_interval_s: float = 0.025
+    sample_interval_s: float = 0.05  # probe tick: <= 20 reports/s per worker
     # shared-counter only (ignored by the other strategies)
     lock: str = "whole"  # one of LOCK_MODES
     delay_s: float = 0.1  # sleep per increment, as the seed's time.sleep(0.1)

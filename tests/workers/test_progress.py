@@ -63,7 +63,7 @@ def test_one_chunk_per_worker_still_streams_progress(strategy: str, run_to_end, 
 
 @pytest.mark.timeout(60)
 def test_event_rate_is_bounded_whatever_the_chunksize(run_to_end, finished) -> None:
-    """chunksize 1: 20,000 tasks, yet each worker sends at most one packet per ~25 ms."""
+    """chunksize 1: 20,000 tasks, yet each worker sends at most one packet per 50 ms tick."""
     spec = RunSpec(strategy="pool-imap", workload="square", items=20_000, workers=2, chunksize=1)
     events, outcome = run_to_end(spec)
     result = finished(outcome)
