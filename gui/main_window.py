@@ -44,6 +44,7 @@ from gui.theme import apply_theme
 from gui.views import ProgressView, ResourcesPlot, ThroughputPlot, TimelinePlot
 
 LEFT_WIDTH = 340
+FINAL_REFRESH_STEP_MS = 25  # between the views' final refreshes when a run ends
 
 
 class MainWindow(QMainWindow):
@@ -211,7 +212,17 @@ class MainWindow(QMainWindow):
             self.baselines.record(self.model.spec, outcome)
             baseline = self.baselines.wall_s(self.model.spec)
             self.summary.show_outcome(self.model, baseline, self.controller.elapsed_s)
-        self.redraw()
+        self.status.refresh()
+        self._refresh_in_turn(list(self.views))
+
+    def _refresh_in_turn(self, views: list[QWidget]) -> None:
+        """Refresh ``views`` one at a time (the final redraw when a run ends)."""
+        if self._closing or not views:
+            return
+        views[0].refresh()
+        # a pause lets this view paint before the next refreshes: one paint pass for all of
+        # them (every axis re-rendered for the final range) would stall the window
+        QTimer.singleShot(FINAL_REFRESH_STEP_MS, self, lambda: self._refresh_in_turn(views[1:]))
 
     def redraw(self) -> None:
         """Refresh the status bar and every view from the model, now."""

@@ -9,6 +9,8 @@ The bridge between the engine (``workers.runner``, no Qt) and the window:
 * ``stop()`` asks the run to stop (``handle.request_cancel()``, which returns at once) and
   draining goes on: the verdict (RunCancelled) arrives like any other event, within a second
   (the handle kills the run's tree itself if the conductor does not stop in time);
+* a finished run's handle is closed (reaped, its process group checked gone) on the helper
+  thread, before any next start;
 * ``shutdown()`` (window closing) stops whatever is live and waits until no process is left.
 
 A ``RunHandle`` is not thread-safe, so every use of it goes through one lock (the helper
@@ -178,8 +180,12 @@ class RunController(QObject):
         self._drain_timer.stop()
         self._handle = None
         if handle is not None:
-            with self._handle_lock:
-                handle.close(settle_s=0.2)  # the GUI thread: wait briefly, never long
+            # reaping and checking the process group takes tens of ms: on the helper thread,
+            # which also starts the next run, so a run never starts before the last one is gone
+            if self._closed:
+                handle.close(settle_s=0.2)
+            else:
+                self._pool.submit(handle.close, 0.2)
         self._t_end = time.monotonic()
         outcome = self.model.outcome
         state = self.model.state

@@ -35,7 +35,7 @@ from workers.events import (
 )
 from workers.probe import ProbeConfig, finish_process
 from workers.spec import RunSpec, available_start_methods
-from workers.supervision import become_group_leader, kill_group
+from workers.supervision import become_group_leader, kill_group, lower_priority
 
 WATCH_TICK_S = 0.05
 EXIT_OK, EXIT_FAILED, EXIT_CANCELLED, EXIT_ORPHANED = 0, 1, 4, 5
@@ -214,9 +214,7 @@ def conduct(
     """Conductor process entry point: run ``spec`` and report how it went."""
     t_ready = time.perf_counter()
     become_group_leader()
-    if niceness and hasattr(os, "nice"):
-        with contextlib.suppress(OSError):
-            os.nice(niceness)  # inherited by every worker it starts
+    lower_priority(niceness)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the caller decides what Ctrl-C means
     from workers.strategies import get_strategy
 

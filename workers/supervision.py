@@ -25,6 +25,28 @@ def become_group_leader() -> int:
     return os.getpid()  # pragma: no cover - Windows has no process groups of this kind
 
 
+def lower_priority(niceness: int) -> None:
+    """Make this process (and all it starts) yield the CPU to the caller by ``niceness``.
+
+    Per-process nice alone is not enough on Linux: with autogroup scheduling (the default on
+    desktops) ``setsid()`` puts the run in an autogroup of its own, which competes with the
+    caller's as an equal whatever its members' nice values; so the autogroup is niced too.
+    """
+    if niceness <= 0 or not hasattr(os, "nice"):
+        return
+    with contextlib.suppress(OSError):
+        os.nice(niceness)  # inherited by every worker it starts
+    for _ in range(4):  # the kernel allows one change per 100 ms to non-root users
+        try:
+            with open("/proc/self/autogroup", "w") as autogroup:  # a new one starts at nice 0
+                autogroup.write(str(niceness))
+            return
+        except BlockingIOError:
+            time.sleep(0.05)
+        except OSError:
+            return  # no autogroups here (or not allowed): per-process nice is all there is
+
+
 def wait_dead(procs: list[psutil.Process], timeout: float) -> list[psutil.Process]:
     """Wait until every process is gone or a zombie (dead, awaiting its parent's reaping).
 

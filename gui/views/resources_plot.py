@@ -62,8 +62,9 @@ class ResourcesPlot(QWidget):
             plot.getAxis("left").setWidth(52)  # the two plots' time axes line up
         self._set_y_range(self.cpu_plot, 100.0)
         self._set_y_range(self.memory_plot, 100.0)
-        self.cpu_curves: dict[int, pg.PlotDataItem] = {}
-        self.memory_curves: dict[int, pg.PlotDataItem] = {}
+        self.cpu_curves: dict[int, pg.PlotCurveItem] = {}
+        self.memory_curves: dict[int, pg.PlotCurveItem] = {}
+        self._legend_html = ""
         self._follower = ClockFollower(self.cpu_plot, self.memory_plot)
         cache_axes(self.cpu_plot, self.memory_plot)
         layout = QVBoxLayout(self)
@@ -94,11 +95,12 @@ class ResourcesPlot(QWidget):
         # from 0: a share of a core and a size read true; 100 % (one core) always in view
         self._set_y_range(self.cpu_plot, max(100.0, cpu_top))
         self._set_y_range(self.memory_plot, max(memory_top, 1.0))
+        self._update_legend()  # once, after any new process got its curves
 
     def _draw(
         self,
         plot: pg.PlotItem,
-        curves: dict[int, pg.PlotDataItem],
+        curves: dict[int, pg.PlotCurveItem],
         series: dict[int, GrowableArray],
     ) -> float:
         """Put each series on its curve; return the largest value drawn."""
@@ -106,9 +108,9 @@ class ResourcesPlot(QWidget):
         for key in sorted(series):
             rows = series[key].view()
             curve = curves.get(key)
-            if curve is None:
-                curve = curves[key] = plot.plot(pen=self._pen(key))
-                self._update_legend()
+            if curve is None:  # a bare curve item (a PlotDataItem adds an unused scatter item)
+                curve = curves[key] = pg.PlotCurveItem(pen=self._pen(key))
+                plot.addItem(curve)
             curve.setData(rows[:, 0], rows[:, 1], skipFiniteCheck=True)
             if len(rows):
                 top = max(top, float(rows[:, 1].max()))
@@ -137,7 +139,10 @@ class ResourcesPlot(QWidget):
             )
             for k in keys
         ]
-        self.legend.setText(legend_html(entries))
+        html = legend_html(entries)
+        if html != self._legend_html:  # setText re-lays the plot out: only when it changed
+            self._legend_html = html
+            self.legend.setText(html)
 
     def _clear(self) -> None:
         for plot, curves in (

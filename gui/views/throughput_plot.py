@@ -76,7 +76,8 @@ class ThroughputPlot(QWidget):
         self._y_top = 0.0
         self.total_curve = plot.plot(name="total")
         self.total_curve.setZValue(10)
-        self.lane_curves: dict[int, pg.PlotDataItem] = {}
+        self.lane_curves: dict[int, pg.PlotCurveItem] = {}
+        self._legend_html = ""
         self._follower = ClockFollower(plot)
         cache_axes(plot)
         self._apply_palette()
@@ -111,23 +112,28 @@ class ThroughputPlot(QWidget):
             total += rate
             self._curve_for(lane.index).setData(grid, rate, skipFiniteCheck=True)
         self.total_curve.setData(grid, total, skipFiniteCheck=True)
+        self._update_legend()  # once, after any new worker got its curve
         top = nice_ceiling(1.05 * float(total.max())) if len(total) else 1.0
         if top > self._y_top or (not model.live and top != self._y_top):
             self._y_top = top
             self.plot.setYRange(0.0, top, padding=0.02)
 
-    def _curve_for(self, index: int) -> pg.PlotDataItem:
+    def _curve_for(self, index: int) -> pg.PlotCurveItem:
         curve = self.lane_curves.get(index)
         if curve is None:
+            # a bare curve item: a PlotDataItem would also build a scatter item it never uses
             pen = pg.mkPen(worker_color(index), width=WORKER_PEN_WIDTH)
-            curve = self.lane_curves[index] = self.plot.plot(name=f"w{index}", pen=pen)
-            self._update_legend()
+            curve = self.lane_curves[index] = pg.PlotCurveItem(name=f"w{index}", pen=pen)
+            self.plot.addItem(curve)
         return curve
 
     def _update_legend(self) -> None:
         entries = [("total", total_color(self.palette()), False)]
         entries += [(f"w{i}", worker_color(i), False) for i in sorted(self.lane_curves)]
-        self.legend.setText(legend_html(entries))
+        html = legend_html(entries)
+        if html != self._legend_html:  # setText re-lays the plot out: only when it changed
+            self._legend_html = html
+            self.legend.setText(html)
 
     def _clear(self) -> None:
         for curve in self.lane_curves.values():

@@ -58,7 +58,10 @@ def drawn_points(view: QWidget) -> int:
     n = 0
     for graphics in view.findChildren(pg.GraphicsView):
         for item in graphics.scene().items():
-            if isinstance(item, pg.PlotDataItem):
+            bare_curve = isinstance(item, pg.PlotCurveItem) and not isinstance(
+                item.parentItem(), pg.PlotDataItem
+            )
+            if isinstance(item, pg.PlotDataItem) or bare_curve:
                 x, _ = item.getData()
                 n += 0 if x is None else len(x)
             elif isinstance(item, pg.BarGraphItem):
