@@ -58,9 +58,24 @@ def _release_semaphores() -> None:
 
     registry = getattr(util, "_finalizer_registry", {})
     for finalizer in list(registry.values()):
-        if getattr(finalizer, "_callback", None) is getattr(synchronize.SemLock, "_cleanup", 0):
+        callback = getattr(finalizer, "_callback", None)
+        # the stdlib's SemLock and loky's copy of it (joblib), each with its own tracker
+        if callback is getattr(synchronize.SemLock, "_cleanup", 0) or (
+            getattr(callback, "__qualname__", "") == "SemLock._cleanup"
+        ):
             with contextlib.suppress(Exception):  # the resource tracker is the backstop
                 finalizer()
+
+
+def _release_joblib_folders() -> None:
+    """Delete joblib's memmapping folders (in /dev/shm) if this run used joblib: os._exit
+    skips the atexit hook that would, after a cancel or a failure as after a finished run."""
+    reusable = sys.modules.get("joblib.externals.loky.reusable_executor")
+    executor = getattr(reusable, "_executor", None)
+    manager = getattr(executor, "_temp_folder_manager", None)
+    if manager is not None:
+        with contextlib.suppress(Exception):  # best effort: loky's tracker is the backstop
+            manager._clean_temporary_resources(force=True)
 
 
 class Reporter:
@@ -114,6 +129,7 @@ class Reporter:
         flusher.start()
         flusher.join(timeout=1.0)  # a killed worker may hold the queue's lock: do not hang
         _release_semaphores()
+        _release_joblib_folders()
         try:
             self.control.send(event)
             self.control.close()

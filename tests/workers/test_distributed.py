@@ -14,10 +14,11 @@ import socket
 import time
 from collections import defaultdict
 from collections.abc import Iterator
+from pathlib import Path
 
 import psutil
 import pytest
-from engine_steps import drain_until, wait_outcome
+from engine_steps import drain_until, mpscope, wait_outcome
 
 from workers import RunSpec, cli, optional, start_run
 from workers.events import (
@@ -54,6 +55,26 @@ def _final_progress(events: list) -> dict[int, int]:
 
 def _some_progress(events: list) -> bool:
     return any(isinstance(e, Progress) and e.done > 0 for e in events)
+
+
+@needs_dask
+@needs_joblib
+@pytest.mark.timeout(150)
+def test_compare_runs_dask_and_joblib_next_to_pool_map(tmp_path) -> None:
+    """Both beside the stdlib on one chart: every run correct, each in the summary."""
+    done = mpscope(
+        *("compare", "--strategies", "pool-map,dask,joblib", "--workers", "2"),
+        *("--workload", "square", "--items", "20000", "--chunksize", "5000"),
+        *("--repeat", "1", "--json", "--no-progress"),
+        timeout=140,
+        env={**os.environ, "MPSCOPE_DATA_DIR": str(tmp_path)},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    record = json.loads(done.stdout)
+    runs = {run["strategy"]: run for run in record["runs"]}
+    assert set(runs) == {"sequential", "pool-map", "dask", "joblib"}
+    assert all(run["correct"] for run in runs.values()), runs
+    assert {row["strategy"] for row in record["summary"]} >= {"pool-map", "dask", "joblib"}
 
 
 # -- correct results, seen from inside ---------------------------------------------------------
@@ -139,6 +160,39 @@ def test_a_raising_job_fails_the_run_with_its_own_error(strategy: str, run_to_en
     assert "\n" not in outcome.error
     assert "ValueError" in outcome.error and "1234" in outcome.error
     assert "faulty" in outcome.traceback  # the frame inside the worker
+
+
+def _joblib_leftovers(conductor: int) -> list[str]:
+    """What joblib/loky put in /dev/shm for the run whose conductor is ``conductor``."""
+    shm = Path("/dev/shm")
+    if not shm.is_dir():
+        return []
+    return [
+        p.name
+        for p in shm.iterdir()
+        if p.name.startswith((f"joblib_memmapping_folder_{conductor}_", f"sem.loky-{conductor}-"))
+    ]
+
+
+@needs_joblib
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("ending", ["finished", "cancelled"])
+def test_a_joblib_run_leaves_nothing_in_shared_memory(ending: str) -> None:
+    """The conductor leaves with os._exit (no atexit): its memmapping folder and loky's
+    semaphores are removed all the same, or /dev/shm fills up run after run."""
+    spec = RunSpec(strategy="joblib", workers=2, **LONG)
+    if ending == "finished":
+        spec = spec.replace(workload="square", items=50_000, chunksize=1000)
+    handle = start_run(spec)
+    try:
+        if ending == "finished":
+            assert isinstance(wait_outcome(handle, 40.0), RunFinished)
+        else:
+            drain_until(handle, _some_progress, timeout=30)
+            handle.cancel()
+    finally:
+        handle.close()
+    assert _joblib_leftovers(handle.pid) == []
 
 
 @pytest.mark.timeout(60)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from workers.catalog import STRATEGIES, accepted_workloads
 from workers.spec import RunSpec, SpecError, cpu_count, validate_spec
 
 
@@ -80,3 +81,12 @@ def test_what_is_not_a_whole_count_is_refused(text: str) -> None:
 
     with pytest.raises(ValueError, match=r"count|whole"):
         parse_count(text)
+
+
+@pytest.mark.parametrize("strategy", sorted(STRATEGIES))
+def test_a_validated_spec_validates_again_unchanged(strategy: str) -> None:
+    """Compare plans validated specs and the runner validates them again: no strategy may
+    resolve to something its own check refuses (joblib's start method is loky)."""
+    workload = accepted_workloads(strategy)[0]
+    once = validate_spec(RunSpec(strategy=strategy, workload=workload, items=1000, workers=2))
+    assert validate_spec(once) == once
