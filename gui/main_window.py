@@ -133,7 +133,8 @@ class MainWindow(QMainWindow):
         about.setProperty("role", "heading")
         layout.addWidget(about)
         layout.addWidget(self.explanation, 1)
-        left.setMinimumWidth(300)
+        # no fixed minimum: the layout's own (it grows when options such as the counter's
+        # appear), so the splitter can never squeeze a control until its label is cut off
         return left
 
     def _build_live_page(self) -> QWidget:

@@ -8,7 +8,13 @@ import psutil
 import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QProgressBar, QWidget
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QComboBox,
+    QProgressBar,
+    QToolButton,
+    QWidget,
+)
 from ui_steps import child, choose
 
 from gui.app import create_window
@@ -212,6 +218,27 @@ def test_a_failing_job_shows_its_error_and_the_next_run_succeeds(qtbot, window):
     assert "correct" in child(window, "summaryCheck").text()
     assert not child(window, "summaryError").isVisible()
     assert not traceback.isVisible()
+
+
+@pytest.mark.timeout(30)
+def test_no_control_is_cut_off_however_narrow_the_left_column(qtbot, window):
+    """Each strategy shows its own options (lock, delay, flags, scheduler...): dragging the
+    splitter all the way left must never clip one of them."""
+    strategies = child(window, "strategyCombo")
+    left = window.splitter.widget(0)
+    for i in range(strategies.count()):
+        strategies.setCurrentIndex(i)
+        window.splitter.setSizes([50, 2000])
+        qtbot.wait(10)
+        for control in [*left.findChildren(QAbstractButton), *left.findChildren(QComboBox)]:
+            if control.isVisibleTo(window) and not isinstance(control, QToolButton):
+                needed = control.minimumSizeHint().width()
+                assert control.width() >= needed, (
+                    strategies.currentData(),
+                    control.text()
+                    if isinstance(control, QAbstractButton)
+                    else control.objectName(),
+                )
 
 
 @pytest.mark.timeout(30)
