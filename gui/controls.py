@@ -370,6 +370,8 @@ class ControlsPanel(QWidget):
             return
         if self.items_edit.text() != format_count(n):
             self.items_edit.setText(format_count(n))
+        if self._spec is None or self._spec.items != n:
+            self._evaluate()  # text set without typing (a script, an accessibility tool)
 
     def _reset_items(self) -> None:
         self._typed_items.pop(self.workload, None)

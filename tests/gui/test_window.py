@@ -311,6 +311,17 @@ def test_bad_items_text_is_named_in_a_message_and_disables_run(qtbot, window):
 
 
 @pytest.mark.timeout(30)
+def test_items_set_without_typing_are_what_run_starts(qtbot, window):
+    """An accessibility tool or a script sets the text, then Enter: the shown N is the run's N."""
+    set_up(qtbot, window, "pool-map", "square", "1000")
+    edit = child(window, "itemsEdit")
+    edit.setText("25000")  # no keystrokes: no textEdited
+    qtbot.keyClick(edit, Qt.Key.Key_Return)
+    assert edit.text() == "25,000"
+    assert window.controls.spec().items == 25_000
+
+
+@pytest.mark.timeout(30)
 def test_a_bad_fault_item_is_rejected_before_run(qtbot, window):
     set_up(qtbot, window, "pool-map", "square", "1000")
     choose(child(window, "faultCombo"), "raise")
