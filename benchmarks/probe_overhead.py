@@ -31,6 +31,7 @@ import psutil
 from workers import RunSpec, start_run
 from workers.context import worker_context
 from workers.events import RunFinished
+from workers.runner import CONSUMER_POLL_S
 from workers.spec import validate_spec
 from workers.strategies.process_split import split
 from workers.units import parse_count
@@ -166,12 +167,12 @@ def run_bare(spec: RunSpec) -> tuple[float, float | None]:
 def run_instrumented(spec: RunSpec) -> tuple[float, float]:
     """Wall seconds of the same run through mpscope, and its workers' CPU seconds.
 
-    Drained as the CLI does (every 50 ms): the consumer is part of what a user gets.
+    Drained as the CLI does (every CONSUMER_POLL_S): the consumer is part of what a user gets.
     """
     handle = start_run(spec)
     while not handle.finished:
         handle.drain(budget_s=0.02)
-        time.sleep(0.05)
+        time.sleep(CONSUMER_POLL_S)
     handle.close()
     outcome = handle.outcome
     assert isinstance(outcome, RunFinished) and outcome.correct, outcome

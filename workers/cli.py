@@ -262,7 +262,7 @@ def execute(spec: RunSpec, show_progress: bool = True) -> dict[str, Any]:
 
     Raises SpecError for bad input, _Interrupted on SIGINT/SIGTERM (after cancelling).
     """
-    from workers.runner import start_run
+    from workers.runner import CONSUMER_POLL_S, start_run
 
     handle = start_run(spec)
     bar = ProgressBar(show_progress)
@@ -271,7 +271,7 @@ def execute(spec: RunSpec, show_progress: bool = True) -> dict[str, Any]:
             handle.drain(budget_s=0.02)
             bar.update(handle)
             if not handle.finished:
-                time.sleep(0.05)
+                time.sleep(CONSUMER_POLL_S)
     except _Interrupted:
         handle.cancel()
         raise

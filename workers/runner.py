@@ -36,6 +36,10 @@ from workers.supervision import kill_group, kill_tree, wait_group_gone
 from workers.tally import RunTally
 
 CANCEL_GRACE_S = 0.6  # how long the conductor gets to stop itself before it is killed
+# how often a foreground consumer (the CLI, compare) drains a run: often enough for a progress
+# bar, and no more, since each wake-up takes CPU from the run it is measuring
+CONSUMER_POLL_S = 0.05
+
 _live: weakref.WeakSet[RunHandle] = weakref.WeakSet()
 _counter = itertools.count(1)
 

@@ -24,7 +24,7 @@ from typing import Any
 from workers.compare.plan import MatrixPlan, PlannedRun
 from workers.compare.schedule import MatrixResult, MatrixSchedule, MatrixStatus
 from workers.events import Event, RunFailed
-from workers.runner import RunHandle, new_run_id, start_run
+from workers.runner import CONSUMER_POLL_S, RunHandle, new_run_id, start_run
 from workers.spec import RunSpec, SpecError
 from workers.tally import RunTally
 
@@ -171,7 +171,7 @@ def run_matrix(
     plan: MatrixPlan,
     on_event: Callable[[MatrixEvent, MatrixRun], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
-    poll_interval_s: float = 0.05,
+    poll_interval_s: float = CONSUMER_POLL_S,
     start: Starter = start_run,
 ) -> MatrixResult:
     """Run ``plan`` to the end in the foreground (the CLI's loop); return its result.
