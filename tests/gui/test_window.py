@@ -10,6 +10,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractButton,
+    QApplication,
     QComboBox,
     QProgressBar,
     QToolButton,
@@ -229,7 +230,8 @@ def test_no_control_is_cut_off_however_narrow_the_left_column(qtbot, window):
     for i in range(strategies.count()):
         strategies.setCurrentIndex(i)
         window.splitter.setSizes([50, 2000])
-        qtbot.wait(10)
+        QApplication.sendPostedEvents()  # the layouts settle (no timed wait needed)
+        QApplication.processEvents()
         for control in [*left.findChildren(QAbstractButton), *left.findChildren(QComboBox)]:
             if control.isVisibleTo(window) and not isinstance(control, QToolButton):
                 needed = control.minimumSizeHint().width()
