@@ -36,8 +36,8 @@ from workers.supervision import kill_group, kill_tree, wait_group_gone
 from workers.tally import RunTally
 
 CANCEL_GRACE_S = 0.6  # how long the conductor gets to stop itself before it is killed
-# how often a foreground consumer (the CLI, compare) drains a run: often enough for a progress
-# bar, and no more, since each wake-up takes CPU from the run it is measuring
+# how often a foreground consumer (the CLI, compare, the probe benchmark) drains a run: as
+# often as the probes report (a progress bar that moves at their pace), no more
 CONSUMER_POLL_S = 0.05
 
 _live: weakref.WeakSet[RunHandle] = weakref.WeakSet()
