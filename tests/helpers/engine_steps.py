@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pty
+import signal
 import subprocess
 import sys
 import threading
@@ -11,7 +12,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from workers.events import Event, WorkerStarted
+from workers.events import Event, RunFailed, WorkerStarted
 
 
 def mpscope(
@@ -94,3 +95,23 @@ def wait_outcome(handle: Any, timeout: float) -> Event | None:
         handle.drain()
         time.sleep(0.005)
     return handle.outcome
+
+
+def kill_worker(handle: Any, pid: int, within_s: float) -> tuple[Event | None, float]:
+    """SIGKILL worker ``pid`` of a live run from outside, then drain until the run ends or
+    ``within_s`` passes, and close it: (its terminal event or None, seconds from the kill)."""
+    try:
+        t0 = time.monotonic()
+        os.kill(pid, signal.SIGKILL)
+        outcome = wait_outcome(handle, within_s)
+        return outcome, time.monotonic() - t0
+    finally:
+        handle.close()
+
+
+def assert_failed_naming(outcome: Event | None, pid: int, elapsed: float, within_s: float) -> None:
+    """The run failed within ``within_s``, naming the killed worker's pid and its SIGKILL."""
+    assert isinstance(outcome, RunFailed), f"no failure within {within_s:g} s: {outcome}"
+    assert elapsed < within_s
+    assert outcome.pid == pid and outcome.exitcode == -signal.SIGKILL
+    assert str(pid) in outcome.error and "SIGKILL" in outcome.error
