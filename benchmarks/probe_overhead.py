@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import os
+import random
 import statistics
 import sys
 import time
@@ -270,6 +271,15 @@ def measure_in_pool(workload: str, count: int, grain: int, interval: float, roun
     )
 
 
+def median_interval(values: list[float], resamples: int = 2000) -> tuple[float, float]:
+    """A 95 % bootstrap interval of the median of ``values`` (seeded: the same every time)."""
+    rng = random.Random(1)
+    medians = sorted(
+        statistics.median(rng.choices(values, k=len(values))) for _ in range(resamples)
+    )
+    return medians[int(0.025 * resamples)], medians[int(0.975 * resamples) - 1]
+
+
 def _report(result: dict[str, Any], target: float | None) -> bool:
     spec = result["spec"]
     med = result["median_ratio"]
@@ -292,6 +302,8 @@ def _report(result: dict[str, Any], target: float | None) -> bool:
         f"  ratio        median {med:.3f}{verdict}   "
         + " ".join(f"{x:.3f}" for x in result["ratios"])
     )
+    low, high = median_interval(result["ratios"])
+    print(f"  95 % interval of the median ratio (bootstrap): {low:.3f}-{high:.3f}")
     if result["cpu_ratios"]:
         cpu = result["cpu_ratios"]
         print(
