@@ -67,17 +67,6 @@ def _release_semaphores() -> None:
                 finalizer()
 
 
-def _release_joblib_folders() -> None:
-    """Delete joblib's memmapping folders (in /dev/shm) if this run used joblib: os._exit
-    skips the atexit hook that would, after a cancel or a failure as after a finished run."""
-    reusable = sys.modules.get("joblib.externals.loky.reusable_executor")
-    executor = getattr(reusable, "_executor", None)
-    manager = getattr(executor, "_temp_folder_manager", None)
-    if manager is not None:
-        with contextlib.suppress(Exception):  # best effort: loky's tracker is the backstop
-            manager._clean_temporary_resources(force=True)
-
-
 class Reporter:
     """Sends the conductor's events; the first terminal event wins and ends the process."""
 
@@ -87,9 +76,11 @@ class Reporter:
         control: Connection,
         events: Any,
         kill_workers: Callable[[], None] = lambda: None,
+        release: Callable[[], None] = lambda: None,
     ) -> None:
         self.run_id = run_id
         self.kill_workers = kill_workers  # SIGKILL the run's known worker processes, quickly
+        self.release = release  # what the strategy asked to clean up (os._exit skips atexit)
         self.control = control
         self.events = events
         self._lock = threading.Lock()
@@ -129,7 +120,7 @@ class Reporter:
         flusher.start()
         flusher.join(timeout=1.0)  # a killed worker may hold the queue's lock: do not hang
         _release_semaphores()
-        _release_joblib_folders()
+        self.release()
         try:
             self.control.send(event)
             self.control.close()
@@ -243,7 +234,7 @@ def conduct(
     probe = ProbeConfig.create(wctx, events, max_lanes, spec.sample_interval_s)
     ctx = RunContext(spec=spec, probe=probe, worker_context=wctx)
     ctx.worker_context = WatchingContext(wctx, ctx.register)
-    reporter = Reporter(run_id, control, events, ctx.kill_workers)
+    reporter = Reporter(run_id, control, events, ctx.kill_workers, ctx.release_resources)
     Watchdog(ctx, reporter, cancel).start()
     reporter.send(
         RunStarted(

@@ -47,6 +47,7 @@ class RunContext:
     _seen: dict[int, BaseProcess] = field(default_factory=dict)
     _ended_at: dict[int, float] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _releases: list[Callable[[], None]] = field(default_factory=list)
     tearing_down: bool = False
     # pools and executors: workers only exit at teardown, so any exit before it (even with
     # code 0) loses tasks and would hang map() forever
@@ -184,6 +185,17 @@ class RunContext:
             return None
         _, _, proc, code = min(candidates, key=lambda c: (c[0], c[1]))
         return proc, code
+
+    def on_release(self, release: Callable[[], None]) -> None:
+        """Have ``release`` run as the conductor leaves, however the run ends: it exits with
+        os._exit, which skips the atexit hooks libraries rely on to clean up."""
+        self._releases.append(release)
+
+    def release_resources(self) -> None:
+        """Run every ``on_release`` callable (best effort: each failure is ignored)."""
+        for release in self._releases:
+            with contextlib.suppress(Exception):
+                release()
 
     def kill_workers(self) -> None:
         """SIGKILL every watched worker process still running (no /proc scan: quick).

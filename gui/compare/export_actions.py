@@ -145,12 +145,19 @@ class ExportActions(QObject):
             self._remember(path)
         return path, chosen
 
-    # -- the actions ---------------------------------------------------------------------------
-    def export_csv(self) -> None:
-        """Ask for a file and write the runs on show as CSV."""
+    def _selection(self) -> ExportSelection | None:
+        """The runs on show, or None (and a message saying why) when there are none."""
         selection = self.source.export_selection()
         if not selection.records:
             self.source.report("nothing to export: run a comparison or select runs first", True)
+            return None
+        return selection
+
+    # -- the actions ---------------------------------------------------------------------------
+    def export_csv(self) -> None:
+        """Ask for a file and write the runs on show as CSV."""
+        selection = self._selection()
+        if selection is None:
             return
         path, _ = self._ask_save(
             "Export results as CSV", f"mpscope-results-{_stamp()}.csv", "CSV (*.csv)"
@@ -160,9 +167,8 @@ class ExportActions(QObject):
 
     def export_json(self) -> None:
         """Ask for a file and write the runs on show, their summary and verdict as JSON."""
-        selection = self.source.export_selection()
-        if not selection.records:
-            self.source.report("nothing to export: run a comparison or select runs first", True)
+        selection = self._selection()
+        if selection is None:
             return
         path, _ = self._ask_save(
             "Export results as JSON", f"mpscope-results-{_stamp()}.json", "JSON (*.json)"

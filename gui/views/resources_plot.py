@@ -64,7 +64,6 @@ class ResourcesPlot(QWidget):
         self._set_y_range(self.memory_plot, 100.0)
         self.cpu_curves: dict[int, pg.PlotCurveItem] = {}
         self.memory_curves: dict[int, pg.PlotCurveItem] = {}
-        self._legend_html = ""
         self._follower = ClockFollower(self.cpu_plot, self.memory_plot)
         cache_axes(self.cpu_plot, self.memory_plot)
         layout = QVBoxLayout(self)
@@ -140,8 +139,7 @@ class ResourcesPlot(QWidget):
             for k in keys
         ]
         html = legend_html(entries)
-        if html != self._legend_html:  # setText re-lays the plot out: only when it changed
-            self._legend_html = html
+        if html != self.legend.text:  # setText re-lays the plot out: only when it changed
             self.legend.setText(html)
 
     def _clear(self) -> None:

@@ -78,7 +78,6 @@ class ThroughputPlot(QWidget):
         self.total_curve = plot.plot(name="total")
         self.total_curve.setZValue(10)
         self.lane_curves: dict[int, pg.PlotCurveItem] = {}
-        self._legend_html = ""
         self._follower = ClockFollower(plot)
         cache_axes(plot)
         self._apply_palette()
@@ -132,8 +131,7 @@ class ThroughputPlot(QWidget):
         entries = [("total", total_color(self.palette()), False)]
         entries += [(f"w{i}", worker_color(i), False) for i in sorted(self.lane_curves)]
         html = legend_html(entries)
-        if html != self._legend_html:  # setText re-lays the plot out: only when it changed
-            self._legend_html = html
+        if html != self.legend.text:  # setText re-lays the plot out: only when it changed
             self.legend.setText(html)
 
     def _clear(self) -> None:

@@ -24,7 +24,7 @@ from typing import Any
 
 import joblib.parallel as joblib_parallel
 from joblib import Parallel, delayed
-from joblib.externals.loky import get_reusable_executor
+from joblib.externals.loky import get_reusable_executor, reusable_executor
 from joblib.externals.loky.backend import reduction as loky_reduction
 
 from workers.context import RunContext
@@ -104,10 +104,17 @@ class RaiseAwareLokyBackend(joblib_parallel.LokyBackend):  # type: ignore[misc]
 
 def _loky_workers() -> list[Any]:
     """The loky executor's worker processes, for the watchdog (none before it exists)."""
-    from joblib.externals.loky import reusable_executor
-
     executor = reusable_executor._executor
     return [] if executor is None else list(executor._processes.values())
+
+
+def _delete_memmapping_folders() -> None:
+    """Delete joblib's memmapping folders (in /dev/shm) now: the atexit hook that would is
+    skipped by the conductor's os._exit, and loky's resource tracker then warns of a leak."""
+    executor = reusable_executor._executor
+    manager = getattr(executor, "_temp_folder_manager", None)
+    if manager is not None:
+        manager._clean_temporary_resources(force=True)
 
 
 def _shutdown_loky() -> None:
@@ -124,6 +131,7 @@ def run_joblib(ctx: RunContext) -> int:
     if in_process is None:
         loky_reduction.register(ProbeConfig, _reduce_probe_config)
         ctx.watch(_loky_workers)
+        ctx.on_release(_delete_memmapping_folders)
     else:
         ctx.extra["note"] = "n_jobs=1: joblib runs every call in this process, with no workers"
 
