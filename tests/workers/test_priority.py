@@ -13,12 +13,16 @@ from workers import RunSpec, start_run
 
 
 def autogroup_nice(pid: int) -> int | None:
-    """The nice value of ``pid``'s scheduling autogroup (Linux), None where there is none."""
+    """The nice value of ``pid``'s scheduling autogroup (Linux), None where there is none.
+
+    The file is missing without autogroup support, and empty for a process whose CPU
+    scheduling a cgroup decides (a systemd service, a CI runner's container).
+    """
     try:
-        text = Path(f"/proc/{pid}/autogroup").read_text()  # "/autogroup-42 nice 5"
+        fields = Path(f"/proc/{pid}/autogroup").read_text().split()  # "/autogroup-42 nice 5"
     except OSError:
         return None
-    return int(text.split()[-1])
+    return int(fields[-1]) if fields else None
 
 
 @pytest.mark.timeout(60)
@@ -30,10 +34,9 @@ def test_a_niced_run_is_niced_all_the_way_down() -> None:
         workers = wait_for_workers(handle, 2)
         for pid in (handle.pid, *(w.pid for w in workers)):
             assert psutil.Process(pid).nice() == min(mine + 5, 19), f"pid {pid}"
-        if autogroup_nice(os.getpid()) is not None:
-            # setsid() gave the run an autogroup of its own: niced too, or per-process nice
-            # would not lower the run against its caller at all
-            assert autogroup_nice(handle.pid) == 5
+        # setsid() gave the run an autogroup of its own (where the kernel has them): niced
+        # too, or per-process nice would not lower the run against its caller at all
+        assert autogroup_nice(handle.pid) in (None, 5)
     finally:
         handle.close()
 
