@@ -271,6 +271,43 @@ def measure_in_pool(workload: str, count: int, grain: int, interval: float, roun
     )
 
 
+def measure_tick_cost(ticks: int, interval: float) -> None:
+    """The CPU one probe tick costs its worker process: the sampler's pass over the lane
+    plus the queue feeder pickling and writing the packet (a Progress and a span each)."""
+    from workers import probe
+
+    ctx = mp.get_context("spawn")
+    events = ctx.Queue()
+    reader = ctx.Process(target=_drain_packets, args=(events,))
+    reader.start()
+    config = probe.ProbeConfig.create(ctx, events, 8, 3600.0)  # it never ticks by itself
+    lane = probe.attach(config, 0, watch_parent=False)
+    lane.begin(WORKLOADS["heavy"].job(2000), 0, 1_000_000)
+    sampler = probe._sampler
+    assert sampler is not None
+    c0 = time.process_time()  # every thread of this process: sampler and feeder alike
+    for i in range(ticks):
+        lane.spans.append((i, 1, float(i), float(i) + 0.5))  # a chunk ended since last tick
+        lane.last_sent = -1  # and the count moved
+        sampler.flush(final=False)
+        time.sleep(0.002)  # the feeder writes it, the reader drains it
+    per_tick = (time.process_time() - c0) / ticks
+    c0 = time.process_time()
+    for i in range(ticks):  # the same loop without the tick: what the sleeps cost
+        lane.spans.append((i, 1, float(i), float(i) + 0.5))
+        lane.spans.clear()
+        time.sleep(0.002)
+    per_tick -= (time.process_time() - c0) / ticks
+    probe.finish_process()
+    probe._local.lane = None
+    events.put(None)
+    reader.join()
+    print(
+        f"one probe tick: {per_tick * 1e6:.0f} us of its worker's CPU (sampler + queue feeder; "
+        f"{ticks} ticks) = {100 * per_tick / interval:.2f} % of a worker at a {interval} s tick"
+    )
+
+
 def median_interval(values: list[float], resamples: int = 2000) -> tuple[float, float]:
     """A 95 % bootstrap interval of the median of ``values`` (seeded: the same every time)."""
     rng = random.Random(1)
@@ -333,11 +370,19 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also time the probe inside one pool (no start-up noise), heavy and square",
     )
+    parser.add_argument(
+        "--tick-cost",
+        action="store_true",
+        help="only measure the CPU one probe tick costs its worker, and exit",
+    )
     args = parser.parse_args(argv)
     print(
         time.strftime("%Y-%m-%d %H:%M:%S %Z"),
         f"python {sys.version.split()[0]}, {mp.cpu_count()} cores, pairs {args.pairs}",
     )
+    if args.tick_cost:
+        measure_tick_cost(2000, args.sample_interval)
+        return 0
     if args.strategy:
         spec = RunSpec(
             strategy=args.strategy,
