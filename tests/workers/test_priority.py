@@ -15,8 +15,8 @@ from workers import RunSpec, start_run
 def autogroup_nice(pid: int) -> int | None:
     """The nice value of ``pid``'s scheduling autogroup (Linux), None where there is none.
 
-    The file is missing without autogroup support, and empty for a process whose CPU
-    scheduling a cgroup decides (a systemd service, a CI runner's container).
+    The file is missing without autogroup support, and empty for a process still in the
+    kernel's default autogroup (no setsid() since boot on its line, as a CI runner may be).
     """
     try:
         fields = Path(f"/proc/{pid}/autogroup").read_text().split()  # "/autogroup-42 nice 5"
