@@ -54,15 +54,13 @@ def _silence_stderr() -> None:
 
 def _release_semaphores() -> None:
     """Unlink the named semaphores this process created (os._exit skips their finalizers)."""
-    from multiprocessing import synchronize, util
+    from multiprocessing import util
 
     registry = getattr(util, "_finalizer_registry", {})
     for finalizer in list(registry.values()):
         callback = getattr(finalizer, "_callback", None)
         # the stdlib's SemLock and loky's copy of it (joblib), each with its own tracker
-        if callback is getattr(synchronize.SemLock, "_cleanup", 0) or (
-            getattr(callback, "__qualname__", "") == "SemLock._cleanup"
-        ):
+        if getattr(callback, "__qualname__", "") == "SemLock._cleanup":
             with contextlib.suppress(Exception):  # the resource tracker is the backstop
                 finalizer()
 

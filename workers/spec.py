@@ -209,9 +209,8 @@ def validate_spec(spec: RunSpec) -> RunSpec:
         chunksize = auto_chunksize(items, workers)
 
     start_method = spec.start_method or default_start_method()
-    if info.own_start_method and start_method == info.own_start_method:
-        pass  # a spec validated before: already what really starts its workers
-    elif start_method not in available_start_methods():
+    # a spec validated before already names what really starts its workers (joblib: loky)
+    if start_method != info.own_start_method and start_method not in available_start_methods():
         raise SpecError(
             f"start method {start_method!r} is not available: allowed "
             f"{', '.join(available_start_methods())}"

@@ -141,6 +141,13 @@ def legend_html(entries: Sequence[tuple[str, QColor, bool]]) -> str:
     return "<br>".join(lines) or "&nbsp;"
 
 
+def set_legend(label: pg.LabelItem, entries: Sequence[tuple[str, QColor, bool]]) -> None:
+    """Show ``entries`` in ``label``; untouched when unchanged (setText re-lays the plot out)."""
+    html = legend_html(entries)
+    if html != label.text:
+        label.setText(html)
+
+
 def add_title_rows(
     widget: pg.GraphicsLayoutWidget, title: str
 ) -> tuple[pg.LabelItem, pg.LabelItem]:

@@ -15,8 +15,8 @@ from gui.views.plot_helpers import (
     RedrawBudget,
     add_title_rows,
     cache_axes,
-    legend_html,
     nice_ceiling,
+    set_legend,
 )
 from gui.views.resource_sampler import CONDUCTOR, ResourceSampler
 
@@ -138,9 +138,7 @@ class ResourcesPlot(QWidget):
             )
             for k in keys
         ]
-        html = legend_html(entries)
-        if html != self.legend.text:  # setText re-lays the plot out: only when it changed
-            self.legend.setText(html)
+        set_legend(self.legend, entries)
 
     def _clear(self) -> None:
         for plot, curves in (

@@ -15,8 +15,8 @@ from gui.views.plot_helpers import (
     RedrawBudget,
     add_title_rows,
     cache_axes,
-    legend_html,
     nice_ceiling,
+    set_legend,
 )
 from workers.spec import RunSpec
 
@@ -130,9 +130,7 @@ class ThroughputPlot(QWidget):
     def _update_legend(self) -> None:
         entries = [("total", total_color(self.palette()), False)]
         entries += [(f"w{i}", worker_color(i), False) for i in sorted(self.lane_curves)]
-        html = legend_html(entries)
-        if html != self.legend.text:  # setText re-lays the plot out: only when it changed
-            self.legend.setText(html)
+        set_legend(self.legend, entries)
 
     def _clear(self) -> None:
         for curve in self.lane_curves.values():
