@@ -13,6 +13,7 @@ created the first time it appears and reused after. Colours come from ``chart_st
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -89,6 +90,9 @@ class MatrixCharts(QWidget):
         self._build_against_workers()
         self.series: dict[str, SeriesItems] = {}
         self.apply_style()
+        # empty, the charts still show their real scales (0 s on, 1x, 100 %, this machine's
+        # cores) rather than pyqtgraph's default -0.5..0.5
+        self.show_cells([], os.cpu_count() or 1)
 
     # -- construction --------------------------------------------------------------------------
     def _build_bars(self) -> None:

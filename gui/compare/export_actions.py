@@ -67,7 +67,9 @@ def export_chart(area: pg.GraphicsLayoutWidget, path: str | Path) -> None:
         pg.exporters.SVGExporter(scene).export(str(path))
         return
     exporter = pg.exporters.ImageExporter(scene)
-    exporter.parameters()["width"] = max(1, int(scene.sceneRect().width() * CHART_SCALE))
+    # the area on show (the scene's own rect only ever grows: an item once placed far off
+    # while the layout settled would make a giant, unwritable image)
+    exporter.parameters()["width"] = max(1, int(exporter.getSourceRect().width() * CHART_SCALE))
     if not exporter.export(str(path)):
         raise OSError(f"could not write {path}")
 
