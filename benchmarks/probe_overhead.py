@@ -13,14 +13,17 @@ drift on a shared machine hits both sides alike.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import multiprocessing as mp
 import os
+import queue
 import random
 import statistics
 import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from multiprocessing.dummy import Pool as ThreadPool
 from pathlib import Path
 from typing import Any
@@ -59,7 +62,9 @@ def bare_pool_map(
     pool = ctx.Pool(k)
     total = sum(pool.map(job, range(n), c))
     t1 = time.perf_counter()
+    c0 = time.process_time()
     _WORKER_CPU[:] = [_cpu_of(p.pid) for p in pool._pool]  # idle now: their CPU is final
+    _READING_CPU[:] = [time.process_time() - c0]  # not the bare call's: left out of its CPU
     pool.close()
     pool.join()
     return total, t1
@@ -136,6 +141,7 @@ BARE: dict[str, Bare] = {
 
 
 _WORKER_CPU: list[float] = []  # pool-map only: the workers' CPU seconds, read before teardown
+_READING_CPU: list[float] = []  # what reading them cost the bare side's parent
 
 
 def _bare_child(spec: RunSpec, out: Any) -> None:
@@ -146,39 +152,64 @@ def _bare_child(spec: RunSpec, out: Any) -> None:
     # the conductor's own context: forkserver preloads the same modules, so the only
     # difference between the two sides is the probe
     ctx = worker_context(spec.start_method or "spawn")
+    c0 = time.process_time()
     t0 = time.perf_counter()
     result, t1 = BARE[spec.strategy](ctx, job, spec.items, spec.workers, spec.chunksize)
+    # this parent's bookkeeping, the workers' teardown included, the reading of their CPU not
+    own_cpu = time.process_time() - c0 - sum(_READING_CPU)
     wall = t1 - t0
     ok = result == workload.expected(spec.items, spec.grain, spec.sleep_ms)
-    out.put((wall, sum(_WORKER_CPU) if _WORKER_CPU else None, ok))
+    out.put((wall, sum(_WORKER_CPU) if _WORKER_CPU else None, own_cpu, ok))
 
 
-def run_bare(spec: RunSpec) -> tuple[float, float | None]:
-    """Wall seconds of the bare stdlib call (result checked), and its workers' CPU seconds."""
+@dataclass
+class Side:
+    """One run's figures: wall seconds, its workers' CPU and the CPU of what drove them."""
+
+    wall_s: float
+    worker_cpu_s: float | None
+    parent_cpu_s: float  # bare: the calling process; instrumented: the conductor
+    probe_cpu_s: float = 0.0  # instrumented: the probes' ticks, inside the workers
+    consumer_cpu_s: float = 0.0  # instrumented: the caller draining the queue
+
+
+def run_bare(spec: RunSpec) -> Side:
+    """The bare stdlib call in a spawned process (result checked)."""
     ctx = mp.get_context("spawn")
     out = ctx.Queue()
     proc = ctx.Process(target=_bare_child, args=(spec, out))
     proc.start()
-    wall, cpu, ok = out.get(timeout=600)
+    wall, cpu, own_cpu, ok = out.get(timeout=600)
     proc.join()
     assert ok, "bare run computed a wrong result"
-    return float(wall), cpu
+    return Side(float(wall), cpu, float(own_cpu))
 
 
-def run_instrumented(spec: RunSpec) -> tuple[float, float]:
-    """Wall seconds of the same run through mpscope, and its workers' CPU seconds.
-
-    Drained as the CLI does (every CONSUMER_POLL_S): the consumer is part of what a user gets.
-    """
+def run_instrumented(spec: RunSpec) -> Side:
+    """The same run through mpscope, drained as the CLI does (every CONSUMER_POLL_S): the
+    consumer is part of what a user gets."""
     handle = start_run(spec)
+    c0 = time.process_time()
     while not handle.finished:
         handle.drain(budget_s=0.02)
-        time.sleep(CONSUMER_POLL_S)
+        handle.pause(CONSUMER_POLL_S)
+    consumer = time.process_time() - c0
     handle.close()
     outcome = handle.outcome
     assert isinstance(outcome, RunFinished) and outcome.correct, outcome
-    cpu = sum(w["cpu_s"] or 0.0 for w in handle.tally.summary()["per_worker"])
-    return outcome.wall_s, cpu
+    workers = sum(w["cpu_s"] or 0.0 for w in handle.tally.summary()["per_worker"])
+    return Side(outcome.wall_s, workers, outcome.cpu_s - workers, outcome.probe_cpu_s, consumer)
+
+
+def accounted_ratio(bare: Side, probed: Side) -> float | None:
+    """1 + the CPU mpscope adds, counted piece by piece, over the bare run's CPU: the probes'
+    ticks, the consumer, and the conductor beyond what the bare call's own parent spends.
+    Each piece is small and measured directly, so this does not swing with the machine's
+    speed as wall times do; it leaves out indirect costs (a tick's cache misses after it)."""
+    if bare.worker_cpu_s is None:
+        return None
+    extra = probed.probe_cpu_s + probed.consumer_cpu_s + probed.parent_cpu_s - bare.parent_cpu_s
+    return 1 + extra / (bare.worker_cpu_s + bare.parent_cpu_s)
 
 
 def measure(spec: RunSpec, pairs: int) -> dict[str, Any]:
@@ -187,22 +218,21 @@ def measure(spec: RunSpec, pairs: int) -> dict[str, Any]:
     if spec.strategy in ("pool-imap", "executor") and spec.chunksize is None:
         spec = spec.replace(chunksize=1)
     run_bare(spec), run_instrumented(spec)  # warm-up (page cache, forkserver imports)
-    bare, probed, ratios, cpu_ratios = [], [], [], []
+    sides: list[tuple[Side, Side]] = []
     for _ in range(pairs):
-        a, a_cpu = run_bare(spec)
-        b, b_cpu = run_instrumented(spec)
-        bare.append(a)
-        probed.append(b)
-        ratios.append(b / a)
-        if a_cpu:
-            cpu_ratios.append(b_cpu / a_cpu)
+        sides.append((run_bare(spec), run_instrumented(spec)))
+    ratios = [b.wall_s / a.wall_s for a, b in sides]
     return {
         "spec": spec,
-        "bare": bare,
-        "instrumented": probed,
+        "sides": sides,
+        "bare": [a.wall_s for a, _ in sides],
+        "instrumented": [b.wall_s for _, b in sides],
         "ratios": ratios,
         "median_ratio": statistics.median(ratios),
-        "cpu_ratios": cpu_ratios,
+        "cpu_ratios": [
+            (b.worker_cpu_s or 0.0) / a.worker_cpu_s for a, b in sides if a.worker_cpu_s
+        ],
+        "accounted": [r for r in (accounted_ratio(a, b) for a, b in sides) if r is not None],
     }
 
 
@@ -226,7 +256,8 @@ def _pool_task(args: tuple[bool, str, int, int, int]) -> float:
         t0 = time.perf_counter()
         list(map(job, chunk))
         return time.perf_counter() - t0
-    probe.attach(_POOL_PROBE, os.getpid() % _POOL_PROBE.max_lanes, watch_parent=False)
+    lane = os.getpid() % _POOL_PROBE.max_lanes
+    probe.attach(_POOL_PROBE, lane, watch_parent=False, signal_ticks=True)  # as in a run
     t0 = time.perf_counter()
     probe.probed_mapstar((job, chunk))
     elapsed = time.perf_counter() - t0
@@ -235,9 +266,18 @@ def _pool_task(args: tuple[bool, str, int, int, int]) -> float:
     return elapsed
 
 
-def _drain_packets(events: Any) -> None:
-    while events.get() is not None:
-        pass
+def _drain_packets(events: Any, poll_s: float = 0.0) -> None:
+    """Read packets until None; with ``poll_s``, in batches that often, as a consumer does
+    (a reader blocked on the pipe would be woken by every packet, a cost runs do not pay)."""
+    while True:
+        if poll_s:
+            time.sleep(poll_s)
+        if events.get() is None:
+            return
+        with contextlib.suppress(queue.Empty):
+            while True:
+                if events.get_nowait() is None:
+                    return
 
 
 def measure_in_pool(workload: str, count: int, grain: int, interval: float, rounds: int) -> None:
@@ -245,7 +285,7 @@ def measure_in_pool(workload: str, count: int, grain: int, interval: float, roun
     sampler ticking, packets sent) alternate with bare chunks; ratio of the round times."""
     ctx = worker_context("forkserver")
     events = ctx.Queue()  # as a run's
-    reader = ctx.Process(target=_drain_packets, args=(events,))
+    reader = ctx.Process(target=_drain_packets, args=(events, CONSUMER_POLL_S))
     reader.start()
     from workers.probe import ProbeConfig
 
@@ -271,40 +311,64 @@ def measure_in_pool(workload: str, count: int, grain: int, interval: float, roun
     )
 
 
-def measure_tick_cost(ticks: int, interval: float) -> None:
-    """The CPU one probe tick costs its worker process: the sampler's pass over the lane
-    plus the queue feeder pickling and writing the packet (a Progress and a span each)."""
+_TICK_CPU: list[float] = []  # in a tick-cost worker: the CPU of each probe tick
+
+
+def _tick_cost_init(config: Any) -> None:
+    """Pool initializer: the probe as in a run, its timer-signal handler timed."""
+    from workers import probe
+    from workers.probe_ticker import SignalTicker
+
+    handler = SignalTicker._on_signal
+
+    def timed(self: Any, signum: int, frame: Any) -> None:
+        c0 = time.thread_time()
+        handler(self, signum, frame)
+        _TICK_CPU.append(time.thread_time() - c0)
+
+    SignalTicker._on_signal = timed  # type: ignore[method-assign]
+    probe.init_pool_worker(config, True)
+
+
+def _tick_cost_task(seconds: float) -> tuple[int, float, float]:
+    """Heavy items for ``seconds`` as one chunk; (ticks, their CPU, the worker's CPU)."""
     from workers import probe
 
-    ctx = mp.get_context("spawn")
+    job = WORKLOADS["heavy"].job(2000)
+    lane = probe.current_lane()
+    assert lane is not None
+    lane.begin(job, 0, 10**9)
+    c0, t_end, first = time.process_time(), time.perf_counter() + seconds, 0
+    while time.perf_counter() < t_end:
+        for x in range(first, first + 200):
+            job(x)
+        first += 200
+    lane.end()
+    return len(_TICK_CPU), sum(_TICK_CPU), time.process_time() - c0
+
+
+def measure_tick_cost(seconds: float, interval: float) -> None:
+    """What one probe tick costs a busy worker, where it happens: two pool workers compute
+    heavy items (both cores busy, as in a run) while the probe's timer ticks; the CPU of
+    each tick's handler (read the lane, pickle and write one packet) is summed."""
+    from workers.probe import ProbeConfig
+
+    ctx = worker_context("forkserver")
     events = ctx.Queue()
-    reader = ctx.Process(target=_drain_packets, args=(events,))
+    reader = ctx.Process(target=_drain_packets, args=(events, CONSUMER_POLL_S))
     reader.start()
-    config = probe.ProbeConfig.create(ctx, events, 8, 3600.0)  # it never ticks by itself
-    lane = probe.attach(config, 0, watch_parent=False)
-    lane.begin(WORKLOADS["heavy"].job(2000), 0, 1_000_000)
-    sampler = probe._sampler
-    assert sampler is not None
-    c0 = time.process_time()  # every thread of this process: sampler and feeder alike
-    for i in range(ticks):
-        lane.spans.append((i, 1, float(i), float(i) + 0.5))  # a chunk ended since last tick
-        lane.last_sent = -1  # and the count moved
-        sampler.flush(final=False)
-        time.sleep(0.002)  # the feeder writes it, the reader drains it
-    per_tick = (time.process_time() - c0) / ticks
-    c0 = time.process_time()
-    for i in range(ticks):  # the same loop without the tick: what the sleeps cost
-        lane.spans.append((i, 1, float(i), float(i) + 0.5))
-        lane.spans.clear()
-        time.sleep(0.002)
-    per_tick -= (time.process_time() - c0) / ticks
-    probe.finish_process()
-    probe._local.lane = None
+    config = ProbeConfig.create(ctx, events, 8, interval)
+    with ctx.Pool(2, initializer=_tick_cost_init, initargs=(config,)) as pool:
+        rows = pool.map(_tick_cost_task, [seconds, seconds], 1)
     events.put(None)
     reader.join()
+    ticks = sum(r[0] for r in rows)
+    tick_cpu = sum(r[1] for r in rows)
+    worker_cpu = sum(r[2] for r in rows)
+    per_tick = tick_cpu / max(ticks, 1)
     print(
-        f"one probe tick: {per_tick * 1e6:.0f} us of its worker's CPU (sampler + queue feeder; "
-        f"{ticks} ticks) = {100 * per_tick / interval:.2f} % of a worker at a {interval} s tick"
+        f"one probe tick: {per_tick * 1e6:.0f} us of its worker's CPU ({ticks} ticks in two busy "
+        f"workers, tick {interval} s) = {100 * tick_cpu / worker_cpu:.2f} % of the workers' CPU"
     )
 
 
@@ -347,6 +411,23 @@ def _report(result: dict[str, Any], target: float | None) -> bool:
             f"  worker CPU   median {statistics.median(cpu):.3f} (instrumented / bare)   "
             + " ".join(f"{x:.3f}" for x in cpu)
         )
+    if result["accounted"]:
+        acc = result["accounted"]
+        sides = result["sides"]
+
+        def ms(values: list[float]) -> str:
+            return f"{1000 * statistics.median(values):.1f} ms"
+
+        low, high = median_interval(acc)
+        print(
+            f"  accounted    median {statistics.median(acc):.4f} (95 % interval {low:.4f}-"
+            f"{high:.4f}): probes {ms([b.probe_cpu_s for _, b in sides])}, consumer "
+            f"{ms([b.consumer_cpu_s for _, b in sides])}, conductor "
+            f"{ms([b.parent_cpu_s for _, b in sides])} vs the bare parent "
+            f"{ms([a.parent_cpu_s for a, _ in sides])}, of "
+            f"{statistics.median([(a.worker_cpu_s or 0) + a.parent_cpu_s for a, _ in sides]):.2f}"
+            " s bare CPU"
+        )
     return target is None or med <= target
 
 
@@ -381,7 +462,7 @@ def main(argv: list[str] | None = None) -> int:
         f"python {sys.version.split()[0]}, {mp.cpu_count()} cores, pairs {args.pairs}",
     )
     if args.tick_cost:
-        measure_tick_cost(2000, args.sample_interval)
+        measure_tick_cost(10.0, args.sample_interval)
         return 0
     if args.strategy:
         spec = RunSpec(

@@ -1,9 +1,9 @@
 """SummaryView: what a run measured, once it has ended, and what went wrong if it failed.
 
 Figures: wall time, CPU time (and cores busy on average), items/s, conductor start-up, probe
-overhead (the in-worker sampler's CPU as a share of the run's CPU), speed-up against the last
-sequential run of the same problem, and the result checked against its closed form. A failed
-run shows its one-line error; its traceback is one click away.
+overhead (the CPU of the in-worker probes' ticks as a share of the run's CPU), speed-up
+against the last sequential run of the same problem, and the result checked against its
+closed form. A failed run shows its one-line error; its traceback is one click away.
 """
 
 from __future__ import annotations

@@ -12,7 +12,6 @@ import json
 import os
 import signal
 import sys
-import time
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
@@ -271,7 +270,7 @@ def execute(spec: RunSpec, show_progress: bool = True) -> dict[str, Any]:
             handle.drain(budget_s=0.02)
             bar.update(handle)
             if not handle.finished:
-                time.sleep(CONSUMER_POLL_S)
+                handle.pause(CONSUMER_POLL_S)
     except _Interrupted:
         handle.cancel()
         raise

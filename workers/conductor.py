@@ -37,7 +37,12 @@ from workers.probe import ProbeConfig, finish_process
 from workers.spec import RunSpec, available_start_methods
 from workers.supervision import become_group_leader, kill_group, lower_priority
 
+# the watchdog wakes at once on cancel and on any worker's exit (it waits on their
+# sentinels); its timeout only paces the re-reading of the process list (new workers) and
+# the exit-code grace after a death, so it is short only while a death is being examined:
+# each wake-up of the conductor is CPU taken from the workers
 WATCH_TICK_S = 0.05
+IDLE_WATCH_TICK_S = 0.25
 EXIT_OK, EXIT_FAILED, EXIT_CANCELLED, EXIT_ORPHANED = 0, 1, 4, 5
 
 
@@ -157,7 +162,8 @@ class Watchdog(threading.Thread):
         """Wait on the cancel pipe and every worker's sentinel."""
         while True:
             live = self.ctx.live_sentinels()
-            ready = wait([self.cancel, *live], timeout=WATCH_TICK_S)
+            tick = WATCH_TICK_S if self.ctx.ends_seen else IDLE_WATCH_TICK_S
+            ready = wait([self.cancel, *live], timeout=tick)
             for sentinel in ready:
                 if sentinel in live:
                     self.ctx.saw_end(live[sentinel])

@@ -148,6 +148,11 @@ class RunContext:
                 out[proc.sentinel] = proc
         return out
 
+    @property
+    def ends_seen(self) -> bool:
+        """True once the watchdog has seen any watched process end."""
+        return bool(self._ended_at)
+
     def saw_end(self, proc: BaseProcess) -> None:
         """The watchdog saw ``proc``'s sentinel fire."""
         self._ended_at.setdefault(proc.pid or 0, time.monotonic())

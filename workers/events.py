@@ -84,7 +84,7 @@ class RunFinished(NamedTuple):
     cpu_s: float  # conductor + workers, user + system
     startup_s: float  # conductor start-up, reported apart from wall_s
     teardown_s: float  # closing and joining the workers after the result was in hand
-    probe_cpu_s: float  # CPU the in-worker probes' sampler threads used
+    probe_cpu_s: float  # CPU the in-worker probes' ticks used (reading, pickling, writing)
     extra: dict[str, Any]  # strategy-specific figures (e.g. the counter's lost updates)
     t: float
 
@@ -120,6 +120,26 @@ Event = Union[  # noqa: UP007
 ]
 TerminalEvent = Union[RunFinished, RunFailed, RunCancelled]  # noqa: UP007
 TERMINAL_TYPES = (RunFinished, RunFailed, RunCancelled)
+
+# The probes' events travel as plain tuples, (tag, *fields): a plain tuple of numbers pickles
+# and unpickles several times faster than a NamedTuple (no class to look up by name), and a
+# worker pays for it on every tick. RunHandle turns them back into events with from_wire().
+WIRE_TYPES: tuple[type[Any], ...] = (Progress, TaskSpan, WorkerStarted)
+_WIRE_TAG = {cls: tag for tag, cls in enumerate(WIRE_TYPES)}
+PROGRESS_TAG = _WIRE_TAG[Progress]  # (PROGRESS_TAG, worker, done, t, open_t0)
+
+
+def to_wire(event: Event) -> tuple[Any, ...]:
+    """A probe event as the plain tuple a worker sends (events of other types go as they are)."""
+    tag = _WIRE_TAG.get(type(event))
+    return event if tag is None else (tag, *event)
+
+
+def from_wire(item: Any) -> Event:
+    """The event a queued item stands for: a plain tuple is decoded, an event is itself."""
+    if type(item) is tuple:
+        return WIRE_TYPES[item[0]](*item[1:])  # type: ignore[no-any-return]
+    return item  # type: ignore[no-any-return]
 
 
 def describe_exitcode(exitcode: int | None) -> str:

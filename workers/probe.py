@@ -8,16 +8,17 @@ How it works (and why it is cheap):
   chunk to the lane's exact count. Pools reach them through ``probed_mapstar`` and friends,
   drop-in replacements for the stdlib's own ``mapstar`` / ``starmapstar`` /
   ``_process_chunk`` that do the same ``list(map(job, chunk))`` and nothing per item.
-* A sampler thread in each worker process wakes every ``interval`` (50 ms by default),
-  looks at the worker thread's current frame (``sys._current_frames()``), reads the item
-  the job is working on (its first argument, ``x``) and so knows the position inside the
-  running chunk. It puts at most one packet per lane per tick on the run's queue: the
-  cumulative ``Progress`` and the spans finished since the last tick (merged when they are
-  many and close together), so the queue's rate is bounded whatever N and chunksize are.
+* Every ``interval`` (50 ms by default) a ticker (``workers.probe_ticker``: a timer signal
+  on the worker's main thread, or a sampler thread) looks at the lane's current frame,
+  reads the item the job is working on (its first argument, ``x``) and so knows the
+  position inside the running chunk. It puts at most one packet per lane per tick on the
+  run's queue: the cumulative ``Progress`` and the spans finished since the last tick
+  (merged when they are many and close together), so the queue's rate is bounded whatever
+  N and chunksize are.
 * Counts never overstate: the position is clamped to the running chunk, and the final
-  flush (at chunk end of the last chunk, or at worker exit) reports the exact count.
+  flush (at worker exit) reports the exact count.
 
-The sampler also watches the worker's parent: if the conductor dies hard, the worker exits
+The ticker also watches the worker's parent: if the conductor dies hard, the worker exits
 instead of lingering as an orphan.
 """
 
@@ -28,7 +29,6 @@ import contextlib
 import functools
 import multiprocessing.pool
 import os
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -37,11 +37,15 @@ from dataclasses import dataclass
 from types import CodeType, FrameType
 from typing import Any
 
-from workers.events import Event, Progress, TaskSpan, WorkerStarted
+from workers.events import PROGRESS_TAG, TaskSpan, WorkerStarted, to_wire
+from workers.probe_ticker import SignalTicker, ThreadTicker, Ticker
 
 MAX_SPANS_PER_PACKET = 16  # keeps every packet well under PIPE_BUF (atomic pipe writes)
 MERGE_GAP_S = 0.001  # spans closer than this are merged into one bar
 _STATS_FIELDS = 5  # items, busy_s, cpu_s, probe_cpu_s, pid
+# the shared stats block (read by the conductor at the end) is refreshed every this many
+# packets and at the final flush: a system call and five shared-memory writes, not per tick
+STATS_EVERY_PACKETS = 10
 
 perf_counter = time.perf_counter
 
@@ -127,6 +131,7 @@ class Lane:
         self.cpu_s = 0.0
         self.probe_cpu_s = 0.0
         self.last_sent = -1
+        self.packets = 0
         self.job_code: CodeType | None = None
         self._codes: dict[CodeType, str] = {_LOOP_CODE: "x"}
         self._job_seen: Callable[..., Any] | None = None
@@ -168,22 +173,30 @@ class Lane:
             depth += 1
         return 0
 
-    def packet(self, frames: dict[int, FrameType] | None, final: bool = False) -> list[Event]:
-        """Events to send now: Progress if the count moved, and finished spans."""
+    def packet(self, frame: FrameType | None, final: bool = False) -> list[tuple[Any, ...]]:
+        """What to send now, as wire tuples (``events.to_wire``): a Progress if the count
+        moved, and the spans finished since the last packet.
+
+        ``frame``: the lane thread's current frame (None: count finished chunks only). Built
+        as plain tuples straight away: a ticker runs this on a busy worker's time.
+        """
         completed, first, count, t0 = self.state
         done = completed
-        if not final and count and frames is not None:
-            done += self._position(frames.get(self.thread_ident), first, count)
-        out: list[Event] = []
-        now = perf_counter()
+        if not final and count and frame is not None:
+            done += self._position(frame, first, count)
+        out: list[tuple[Any, ...]] = []
         if done > self.last_sent or (final and done != self.last_sent):
             self.last_sent = max(done, self.last_sent)
-            out.append(Progress(self.index, self.last_sent, now, t0 if count else None))
-        spans = []
-        while self.spans:
-            spans.append(self.spans.popleft())
-        out.extend(_merge_spans(self.index, spans))
-        self._write_stats(completed)
+            open_t0 = t0 if count else None
+            out.append((PROGRESS_TAG, self.index, self.last_sent, perf_counter(), open_t0))
+        if self.spans:
+            spans = []
+            while self.spans:  # popleft: a thread lane's worker may append meanwhile
+                spans.append(self.spans.popleft())
+            out.extend(map(to_wire, _merge_spans(self.index, spans)))
+        self.packets += 1
+        if final or self.packets % STATS_EVERY_PACKETS == 1:
+            self._write_stats(completed)
         return out
 
     def _write_stats(self, items: int) -> None:
@@ -222,56 +235,10 @@ def _merge_spans(worker: int, spans: list[tuple[int, int, float, float]]) -> lis
     return [TaskSpan(worker, f, c, t0, t1, n) for f, c, t0, t1, n in merged]
 
 
-class _Sampler:
-    """The per-process sampler thread: flushes every lane of this process each tick."""
-
-    def __init__(self, config: ProbeConfig, watch_parent: bool) -> None:
-        self.config = config
-        self.lanes: list[Lane] = []
-        self.stop = threading.Event()
-        self.parent_pid = os.getppid() if watch_parent else None
-        self.lock = threading.Lock()
-        self.thread = threading.Thread(target=self._run, name="mpscope-probe", daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        interval = self.config.interval_s
-        while not self.stop.wait(interval):
-            if self.parent_pid is not None and os.getppid() != self.parent_pid:
-                os._exit(3)  # our conductor is gone: do not linger as an orphan
-            self.flush(final=False)
-
-    def flush(self, final: bool) -> None:
-        """Put one packet per lane on the queue (if it has anything new)."""
-        with self.lock:
-            c0 = time.thread_time()
-            frames = None if final else sys._current_frames()
-            for lane in self.lanes:
-                if lane.finished:
-                    continue
-                packet = lane.packet(frames, final=final)
-                if packet:
-                    self.config.events.put(tuple(packet))
-            spent = time.thread_time() - c0
-            if self.lanes:
-                share = spent / len(self.lanes)
-                for lane in self.lanes:
-                    lane.probe_cpu_s += share
-            del frames
-
-    def finish(self) -> None:
-        """Stop sampling and send every lane's exact final figures."""
-        self.stop.set()
-        if threading.current_thread() is not self.thread:
-            self.thread.join(timeout=1.0)
-        self.flush(final=True)
-        for lane in self.lanes:
-            lane.finished = True
-
-
 _local = threading.local()
-_sampler: _Sampler | None = None
-_sampler_lock = threading.Lock()
+_ticker: Ticker | None = None
+_ticker_config: ProbeConfig | None = None
+_ticker_lock = threading.Lock()
 
 
 def attach(
@@ -280,35 +247,44 @@ def attach(
     *,
     thread_lane: bool = False,
     watch_parent: bool = True,
+    signal_ticks: bool = False,
 ) -> Lane:
     """Register the calling thread as a worker lane and announce it (WorkerStarted).
 
     ``watch_parent``: exit this process if its parent dies (worker processes); lanes inside
-    the conductor leave that to the conductor's own watchdog.
+    the conductor leave that to the conductor's own watchdog. ``signal_ticks``: the lane is
+    the main thread of a worker process whose main thread runs only mpscope's code (pool,
+    executor, process workers): tick with a timer signal instead of a sampler thread.
     """
-    global _sampler
+    global _ticker, _ticker_config
     if index is None:
         index = config.claim_index()
     else:
         config.reserve_index(index)
     lane = Lane(config, index, thread_lane)
-    with _sampler_lock:
-        if _sampler is None or _sampler.config is not config:
-            _sampler = _Sampler(config, watch_parent=watch_parent and not thread_lane)
-        _sampler.lanes.append(lane)
+    with _ticker_lock:
+        if _ticker is None or _ticker_config is not config:
+            watch = watch_parent and not thread_lane
+            if signal_ticks and not thread_lane and SignalTicker.usable(config.events):
+                _ticker = SignalTicker(config.events, config.interval_s, watch)
+            else:
+                _ticker = ThreadTicker(config.events, config.interval_s, watch)
+            _ticker_config = config
+        _ticker.lanes.append(lane)
+        ticker = _ticker
     _local.lane = lane
     lane._write_stats(0)
-    config.events.put((WorkerStarted(index, lane.pid, perf_counter(), lane.native_id),))
+    ticker.put((to_wire(WorkerStarted(index, lane.pid, perf_counter(), lane.native_id)),))
     return lane
 
 
 def finish_process() -> None:
     """Final flush of every lane in this process (at worker exit, or by the conductor)."""
-    global _sampler
-    with _sampler_lock:
-        sampler, _sampler = _sampler, None
-    if sampler is not None:
-        sampler.finish()
+    global _ticker, _ticker_config
+    with _ticker_lock:
+        ticker, _ticker, _ticker_config = _ticker, None, None
+    if ticker is not None:
+        ticker.finish()
 
 
 def current_lane() -> Lane | None:
@@ -319,13 +295,17 @@ def current_lane() -> Lane | None:
 # -- worker initializers ---------------------------------------------------------------------
 
 
-def init_pool_worker(config: ProbeConfig) -> None:
-    """Pool / executor initializer: attach this process and flush at exit."""
+def init_pool_worker(config: ProbeConfig, signal_ticks: bool = False) -> None:
+    """Pool / executor initializer: attach this process and flush at exit.
+
+    ``signal_ticks``: the pool's own worker loop runs on the main thread (the stdlib's Pool
+    and ProcessPoolExecutor), so the probe can tick with a timer signal (``attach``).
+    """
     import signal
     from multiprocessing import util
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the conductor's to handle
-    attach(config)
+    attach(config, signal_ticks=signal_ticks)
     util.Finalize(None, finish_process, exitpriority=100)  # before the queue's own (10)
 
 

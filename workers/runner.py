@@ -20,6 +20,7 @@ import uuid
 import weakref
 from typing import Any
 
+from workers.channel_reader import ConnectionReader, QueueReader
 from workers.conductor import conduct
 from workers.events import (
     TERMINAL_TYPES,
@@ -30,15 +31,17 @@ from workers.events import (
     TaskSpan,
     TerminalEvent,
     describe_exitcode,
+    from_wire,
 )
 from workers.spec import RunSpec, validate_spec
 from workers.supervision import kill_group, kill_tree, wait_group_gone
 from workers.tally import RunTally
 
 CANCEL_GRACE_S = 0.6  # how long the conductor gets to stop itself before it is killed
-# how often a foreground consumer (the CLI, compare, the probe benchmark) drains a run: as
-# often as the probes report (a progress bar that moves at their pace), no more
-CONSUMER_POLL_S = 0.05
+# how often a foreground consumer (the CLI, compare, the probe benchmark) drains a run: ten
+# times a second moves a progress bar smoothly; each drain takes CPU from the workers, and
+# the run's verdict ends the wait at once (RunHandle.pause)
+CONSUMER_POLL_S = 0.1
 
 _live: weakref.WeakSet[RunHandle] = weakref.WeakSet()
 _counter = itertools.count(1)
@@ -56,6 +59,8 @@ class RunHandle:
         self._events = events
         self._control = control
         self._cancel = cancel
+        self._control_reader = ConnectionReader(control)
+        self._events_reader = QueueReader(events)
         self._held: list[Event] = []  # events read by wait() and not yet handed out
         self._control_buffer: list[Event] = []  # conductor events read before the queue
         self._terminal: TerminalEvent | None = None  # received, waiting for the queue to empty
@@ -90,6 +95,17 @@ class RunHandle:
             self.tally.add(event)
         return out
 
+    def pause(self, timeout_s: float) -> None:
+        """Sleep up to ``timeout_s`` between drains, waking early when the conductor reports
+        (its verdict, above all): a foreground consumer's wait, not a blocking read."""
+        if self.outcome is not None or self._terminal is not None:
+            return  # the verdict is in: the next drain hands it out
+        if self._control is not None:
+            with contextlib.suppress(OSError, ValueError):
+                self._control_reader.readable(timeout_s)
+                return
+        time.sleep(timeout_s)
+
     def _read(self, out: list[Event], max_events: int | None, budget_s: float | None) -> None:
         deadline = None if budget_s is None else time.perf_counter() + budget_s
         self._enforce_cancel()
@@ -114,8 +130,8 @@ class RunHandle:
         if self._control is None:
             return
         try:
-            while self._terminal is None and self._control.poll():
-                event = self._control.recv()
+            while self._terminal is None and self._control_reader.readable():
+                event = self._control_reader.recv()
                 if isinstance(event, TERMINAL_TYPES):
                     self._terminal = event
                 else:
@@ -137,12 +153,12 @@ class RunHandle:
             if deadline is not None and time.perf_counter() > deadline:
                 return False
             try:
-                packet = self._events.get_nowait()
+                packet = self._events_reader.get_nowait()
             except queue_mod.Empty:
                 return True
             except (EOFError, OSError, ValueError):
                 return True
-            out.extend(packet)
+            out.extend(map(from_wire, packet))
             n += len(packet)
 
     def _conductor_gone(self) -> bool:

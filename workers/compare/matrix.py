@@ -194,7 +194,11 @@ def run_matrix(
             if any(isinstance(e, MatrixFinished) for e in events):
                 break
             if not any(isinstance(e, MatrixRunEnded) for e in events):
-                time.sleep(poll_interval_s)
+                handle = matrix.handle
+                if handle is not None:
+                    handle.pause(poll_interval_s)  # wakes at once on the run's verdict
+                else:
+                    time.sleep(poll_interval_s)
     finally:
         if not matrix.finished:
             matrix.cancel()
