@@ -257,7 +257,7 @@ def _pool_task(args: tuple[bool, str, int, int, int]) -> float:
         list(map(job, chunk))
         return time.perf_counter() - t0
     lane = os.getpid() % _POOL_PROBE.max_lanes
-    probe.attach(_POOL_PROBE, lane, watch_parent=False, signal_ticks=True)  # as in a run
+    probe.attach(_POOL_PROBE, lane, watch_parent=False)
     t0 = time.perf_counter()
     probe.probed_mapstar((job, chunk))
     elapsed = time.perf_counter() - t0
@@ -311,46 +311,41 @@ def measure_in_pool(workload: str, count: int, grain: int, interval: float, roun
     )
 
 
-_TICK_CPU: list[float] = []  # in a tick-cost worker: the CPU of each probe tick
-
-
-def _tick_cost_init(config: Any) -> None:
-    """Pool initializer: the probe as in a run, its timer-signal handler timed."""
-    from workers import probe
-    from workers.probe_ticker import SignalTicker
-
-    handler = SignalTicker._on_signal
-
-    def timed(self: Any, signum: int, frame: Any) -> None:
-        c0 = time.thread_time()
-        handler(self, signum, frame)
-        _TICK_CPU.append(time.thread_time() - c0)
-
-    SignalTicker._on_signal = timed  # type: ignore[method-assign]
-    probe.init_pool_worker(config, True)
-
-
-def _tick_cost_task(seconds: float) -> tuple[int, float, float]:
-    """Heavy items for ``seconds`` as one chunk; (ticks, their CPU, the worker's CPU)."""
+def _side_by_side_worker(
+    me: int, config: Any, plan: list[tuple[bool, bool]], n: int, barrier: Any, out: Any
+) -> None:
+    """One of two processes computing the same heavy items at the same moments; in each slot
+    of ``plan`` one of them carries the probe (its sampler ticking) and the other does not."""
     from workers import probe
 
     job = WORKLOADS["heavy"].job(2000)
-    lane = probe.current_lane()
-    assert lane is not None
-    lane.begin(job, 0, 10**9)
-    c0, t_end, first = time.process_time(), time.perf_counter() + seconds, 0
-    while time.perf_counter() < t_end:
-        for x in range(first, first + 200):
+    rows = []
+    for slot in plan:
+        lane = probe.attach(config, me, watch_parent=False) if slot[me] else None
+        barrier.wait()
+        if lane is not None:
+            lane.begin(job, 0, n)
+        c0 = time.process_time()
+        for x in range(n):
             job(x)
-        first += 200
-    lane.end()
-    return len(_TICK_CPU), sum(_TICK_CPU), time.process_time() - c0
+        cpu = time.process_time() - c0
+        ticks, probe_cpu = 0, 0.0
+        if lane is not None:
+            lane.end()
+            sampler = probe._sampler
+            ticks = sampler.ticks if sampler is not None else 0
+            probe.finish_process()
+            probe._local.lane = None
+            probe_cpu = lane.probe_cpu_s
+        rows.append((cpu, ticks, probe_cpu))
+    out.put((me, rows))
 
 
-def measure_tick_cost(seconds: float, interval: float) -> None:
-    """What one probe tick costs a busy worker, where it happens: two pool workers compute
-    heavy items (both cores busy, as in a run) while the probe's timer ticks; the CPU of
-    each tick's handler (read the lane, pickle and write one packet) is summed."""
+def measure_tick_cost(rounds: int, interval: float) -> None:
+    """What the probe's ticks cost a busy worker: two processes compute the same heavy items
+    side by side (both cores busy, as in a run), one with the probe and one without, swapping
+    every slot; the ratio of their CPU in the same slot cancels the machine's own swings.
+    Also the sampler's own CPU per tick (reading the lane, pickling, writing one packet)."""
     from workers.probe import ProbeConfig
 
     ctx = worker_context("forkserver")
@@ -358,17 +353,40 @@ def measure_tick_cost(seconds: float, interval: float) -> None:
     reader = ctx.Process(target=_drain_packets, args=(events, CONSUMER_POLL_S))
     reader.start()
     config = ProbeConfig.create(ctx, events, 8, interval)
-    with ctx.Pool(2, initializer=_tick_cost_init, initargs=(config,)) as pool:
-        rows = pool.map(_tick_cost_task, [seconds, seconds], 1)
+    rng = random.Random(1)
+    plan: list[tuple[bool, bool]] = []
+    for _ in range(rounds):
+        pair = [(True, False), (False, True)]
+        rng.shuffle(pair)
+        plan += pair
+    barrier, out = ctx.Barrier(2), ctx.Queue()
+    procs = [
+        ctx.Process(target=_side_by_side_worker, args=(i, config, plan, 2000, barrier, out))
+        for i in range(2)
+    ]
+    for proc in procs:
+        proc.start()
+    rows = dict(out.get() for _ in procs)
+    for proc in procs:
+        proc.join()
     events.put(None)
     reader.join()
-    ticks = sum(r[0] for r in rows)
-    tick_cpu = sum(r[1] for r in rows)
-    worker_cpu = sum(r[2] for r in rows)
-    per_tick = tick_cpu / max(ticks, 1)
+    ratios, ticks, probe_cpu = [], 0, 0.0
+    for k, slot in enumerate(plan):
+        probed = slot.index(True)
+        cpu, n_ticks, p_cpu = rows[probed][k]
+        ratios.append(cpu / rows[1 - probed][k][0])
+        ticks += n_ticks
+        probe_cpu += p_cpu
+    low, high = median_interval(ratios)
     print(
-        f"one probe tick: {per_tick * 1e6:.0f} us of its worker's CPU ({ticks} ticks in two busy "
-        f"workers, tick {interval} s) = {100 * tick_cpu / worker_cpu:.2f} % of the workers' CPU"
+        f"the probe side by side: heavy, {len(ratios)} slots of 2,000 items, tick {interval} s: "
+        f"CPU probed / bare in the same slot, median {statistics.median(ratios):.3f} "
+        f"(95 % interval {low:.3f}-{high:.3f})"
+    )
+    print(
+        f"the sampler's own work: {1e6 * probe_cpu / max(ticks, 1):.0f} us of CPU per tick "
+        f"({ticks} ticks)"
     )
 
 
@@ -454,7 +472,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--tick-cost",
         action="store_true",
-        help="only measure the CPU one probe tick costs its worker, and exit",
+        help="only measure what the probe's ticks cost a busy worker (--pairs slot pairs)",
     )
     args = parser.parse_args(argv)
     print(
@@ -462,7 +480,7 @@ def main(argv: list[str] | None = None) -> int:
         f"python {sys.version.split()[0]}, {mp.cpu_count()} cores, pairs {args.pairs}",
     )
     if args.tick_cost:
-        measure_tick_cost(10.0, args.sample_interval)
+        measure_tick_cost(args.pairs, args.sample_interval)
         return 0
     if args.strategy:
         spec = RunSpec(

@@ -8,17 +8,16 @@ How it works (and why it is cheap):
   chunk to the lane's exact count. Pools reach them through ``probed_mapstar`` and friends,
   drop-in replacements for the stdlib's own ``mapstar`` / ``starmapstar`` /
   ``_process_chunk`` that do the same ``list(map(job, chunk))`` and nothing per item.
-* Every ``interval`` (50 ms by default) a ticker (``workers.probe_ticker``: a timer signal
-  on the worker's main thread, or a sampler thread) looks at the lane's current frame,
-  reads the item the job is working on (its first argument, ``x``) and so knows the
-  position inside the running chunk. It puts at most one packet per lane per tick on the
-  run's queue: the cumulative ``Progress`` and the spans finished since the last tick
-  (merged when they are many and close together), so the queue's rate is bounded whatever
-  N and chunksize are.
+* Every ``interval`` (50 ms by default) a sampler thread in each worker process
+  (``workers.probe_sampler``) looks at the lane's current frame, reads the item the job is
+  working on (its first argument, ``x``) and so knows the position inside the running chunk.
+  It writes at most one packet per lane per tick into the run's queue: the cumulative
+  ``Progress`` and the spans finished since the last tick (merged when they are many and
+  close together), so the queue's rate is bounded whatever N and chunksize are.
 * Counts never overstate: the position is clamped to the running chunk, and the final
   flush (at worker exit) reports the exact count.
 
-The ticker also watches the worker's parent: if the conductor dies hard, the worker exits
+The sampler also watches the worker's parent: if the conductor dies hard, the worker exits
 instead of lingering as an orphan.
 """
 
@@ -38,7 +37,7 @@ from types import CodeType, FrameType
 from typing import Any
 
 from workers.events import PROGRESS_TAG, TaskSpan, WorkerStarted, to_wire
-from workers.probe_ticker import SignalTicker, ThreadTicker, Ticker
+from workers.probe_sampler import Sampler
 
 MAX_SPANS_PER_PACKET = 16  # keeps every packet well under PIPE_BUF (atomic pipe writes)
 MERGE_GAP_S = 0.001  # spans closer than this are merged into one bar
@@ -178,7 +177,7 @@ class Lane:
         moved, and the spans finished since the last packet.
 
         ``frame``: the lane thread's current frame (None: count finished chunks only). Built
-        as plain tuples straight away: a ticker runs this on a busy worker's time.
+        as plain tuples straight away: the sampler runs this on a busy worker's time.
         """
         completed, first, count, t0 = self.state
         done = completed
@@ -236,9 +235,9 @@ def _merge_spans(worker: int, spans: list[tuple[int, int, float, float]]) -> lis
 
 
 _local = threading.local()
-_ticker: Ticker | None = None
-_ticker_config: ProbeConfig | None = None
-_ticker_lock = threading.Lock()
+_sampler: Sampler | None = None
+_sampler_config: ProbeConfig | None = None
+_sampler_lock = threading.Lock()
 
 
 def attach(
@@ -247,44 +246,38 @@ def attach(
     *,
     thread_lane: bool = False,
     watch_parent: bool = True,
-    signal_ticks: bool = False,
 ) -> Lane:
     """Register the calling thread as a worker lane and announce it (WorkerStarted).
 
     ``watch_parent``: exit this process if its parent dies (worker processes); lanes inside
-    the conductor leave that to the conductor's own watchdog. ``signal_ticks``: the lane is
-    the main thread of a worker process whose main thread runs only mpscope's code (pool,
-    executor, process workers): tick with a timer signal instead of a sampler thread.
+    the conductor leave that to the conductor's own watchdog.
     """
-    global _ticker, _ticker_config
+    global _sampler, _sampler_config
     if index is None:
         index = config.claim_index()
     else:
         config.reserve_index(index)
     lane = Lane(config, index, thread_lane)
-    with _ticker_lock:
-        if _ticker is None or _ticker_config is not config:
+    with _sampler_lock:
+        if _sampler is None or _sampler_config is not config:
             watch = watch_parent and not thread_lane
-            if signal_ticks and not thread_lane and SignalTicker.usable(config.events):
-                _ticker = SignalTicker(config.events, config.interval_s, watch)
-            else:
-                _ticker = ThreadTicker(config.events, config.interval_s, watch)
-            _ticker_config = config
-        _ticker.lanes.append(lane)
-        ticker = _ticker
+            _sampler = Sampler(config.events, config.interval_s, watch)
+            _sampler_config = config
+        _sampler.lanes.append(lane)
+        sampler = _sampler
     _local.lane = lane
     lane._write_stats(0)
-    ticker.put((to_wire(WorkerStarted(index, lane.pid, perf_counter(), lane.native_id)),))
+    sampler.put((to_wire(WorkerStarted(index, lane.pid, perf_counter(), lane.native_id)),))
     return lane
 
 
 def finish_process() -> None:
     """Final flush of every lane in this process (at worker exit, or by the conductor)."""
-    global _ticker, _ticker_config
-    with _ticker_lock:
-        ticker, _ticker, _ticker_config = _ticker, None, None
-    if ticker is not None:
-        ticker.finish()
+    global _sampler, _sampler_config
+    with _sampler_lock:
+        sampler, _sampler, _sampler_config = _sampler, None, None
+    if sampler is not None:
+        sampler.finish()
 
 
 def current_lane() -> Lane | None:
@@ -295,17 +288,13 @@ def current_lane() -> Lane | None:
 # -- worker initializers ---------------------------------------------------------------------
 
 
-def init_pool_worker(config: ProbeConfig, signal_ticks: bool = False) -> None:
-    """Pool / executor initializer: attach this process and flush at exit.
-
-    ``signal_ticks``: the pool's own worker loop runs on the main thread (the stdlib's Pool
-    and ProcessPoolExecutor), so the probe can tick with a timer signal (``attach``).
-    """
+def init_pool_worker(config: ProbeConfig) -> None:
+    """Pool / executor initializer: attach this process and flush at exit."""
     import signal
     from multiprocessing import util
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the conductor's to handle
-    attach(config, signal_ticks=signal_ticks)
+    attach(config)
     util.Finalize(None, finish_process, exitpriority=100)  # before the queue's own (10)
 
 

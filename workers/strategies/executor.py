@@ -23,7 +23,7 @@ def run_executor(ctx: RunContext) -> int:
         ctx.workers,
         mp_context=ctx.worker_context,
         initializer=init_pool_worker,
-        initargs=(ctx.probe, True),  # the executor's worker loop owns the main thread
+        initargs=(ctx.probe,),
     )
     with instrumented_pool_tasks():
         if ctx.workload.arity == 1:

@@ -22,7 +22,7 @@ def _start_pool(ctx: RunContext) -> Any:
     return multiprocessing.pool.Pool(
         ctx.workers,
         initializer=init_pool_worker,
-        initargs=(ctx.probe, True),  # the Pool's worker loop owns the main thread
+        initargs=(ctx.probe,),
         context=ctx.worker_context,
     )
 

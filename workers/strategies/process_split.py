@@ -56,7 +56,7 @@ def process_worker(
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    lane = attach(probe, index, signal_ticks=True)
+    lane = attach(probe, index)
     try:
         total = sum(run_range(job, lo, hi, arity, lane) for job, lo, hi in segments)
     except BaseException as exc:  # noqa: BLE001 - reported to the conductor
