@@ -429,9 +429,18 @@ def _report(result: dict[str, Any], target: float | None) -> bool:
             f"  worker CPU   median {statistics.median(cpu):.3f} (instrumented / bare)   "
             + " ".join(f"{x:.3f}" for x in cpu)
         )
-    if result["accounted"]:
+    sides = result["sides"]
+    parent_share = statistics.median(
+        [a.parent_cpu_s / ((a.worker_cpu_s or 0.0) + a.parent_cpu_s) for a, _ in sides]
+    )
+    if result["accounted"] and parent_share > 0.05:
+        # square and the like: the parents unpickle every result, seconds of CPU that swing
+        # with the machine, so their difference would drown what it is meant to show
+        print(
+            f"  accounted    (not shown: the parents spend {100 * parent_share:.0f} % of the CPU)"
+        )
+    elif result["accounted"]:
         acc = result["accounted"]
-        sides = result["sides"]
 
         def ms(values: list[float]) -> str:
             return f"{1000 * statistics.median(values):.1f} ms"
