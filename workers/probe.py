@@ -236,7 +236,6 @@ def _merge_spans(worker: int, spans: list[tuple[int, int, float, float]]) -> lis
 
 _local = threading.local()
 _sampler: Sampler | None = None
-_sampler_config: ProbeConfig | None = None
 _sampler_lock = threading.Lock()
 
 
@@ -252,17 +251,16 @@ def attach(
     ``watch_parent``: exit this process if its parent dies (worker processes); lanes inside
     the conductor leave that to the conductor's own watchdog.
     """
-    global _sampler, _sampler_config
+    global _sampler
     if index is None:
         index = config.claim_index()
     else:
         config.reserve_index(index)
     lane = Lane(config, index, thread_lane)
     with _sampler_lock:
-        if _sampler is None or _sampler_config is not config:
+        if _sampler is None or _sampler.events is not config.events:  # a new run's probe
             watch = watch_parent and not thread_lane
             _sampler = Sampler(config.events, config.interval_s, watch)
-            _sampler_config = config
         _sampler.lanes.append(lane)
         sampler = _sampler
     _local.lane = lane
@@ -273,9 +271,9 @@ def attach(
 
 def finish_process() -> None:
     """Final flush of every lane in this process (at worker exit, or by the conductor)."""
-    global _sampler, _sampler_config
+    global _sampler
     with _sampler_lock:
-        sampler, _sampler, _sampler_config = _sampler, None, None
+        sampler, _sampler = _sampler, None
     if sampler is not None:
         sampler.finish()
 
