@@ -1,4 +1,4 @@
-"""Cheap non-blocking reads of a run's channels, for a consumer that drains them 20 times a second.
+"""Cheap non-blocking reads of a run's channels, for a consumer that drains them ten times a second.
 
 ``Connection.poll()`` and ``Queue.get_nowait()`` build a fresh selector on every call, and the
 queue adds its reader lock: tens of microseconds of Python for each "anything there?" that
