@@ -13,6 +13,7 @@ writes, so a worker killed while holding the queue's write lock cannot silence t
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
 import os
 import signal
 import sys
@@ -35,7 +36,12 @@ from workers.events import (
 )
 from workers.probe import ProbeConfig, finish_process
 from workers.spec import RunSpec, available_start_methods
-from workers.supervision import become_group_leader, kill_group, lower_priority
+from workers.supervision import (
+    become_group_leader,
+    kill_group,
+    lower_priority,
+    semaphore_prefix,
+)
 
 # the watchdog wakes at once on cancel and on any worker's exit (it waits on their
 # sentinels); its timeout only paces the re-reading of the process list (new workers) and
@@ -224,6 +230,9 @@ def conduct(
 ) -> None:
     """Conductor process entry point: run ``spec`` and report how it went."""
     t_ready = time.perf_counter()
+    # name this run's semaphores after it, so a caller can remove them if we are killed
+    me: Any = multiprocessing.current_process()
+    me._config["semprefix"] = semaphore_prefix(run_id)
     become_group_leader()
     lower_priority(niceness)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the caller decides what Ctrl-C means

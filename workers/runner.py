@@ -34,7 +34,7 @@ from workers.events import (
     from_wire,
 )
 from workers.spec import RunSpec, validate_spec
-from workers.supervision import kill_group, kill_tree, wait_group_gone
+from workers.supervision import kill_group, kill_tree, unlink_run_semaphores, wait_group_gone
 from workers.tally import RunTally
 
 CANCEL_GRACE_S = 0.6  # how long the conductor gets to stop itself before it is killed
@@ -236,6 +236,7 @@ class RunHandle:
             self.cancel()
         self._close_channels()
         wait_group_gone(self.pid, settle_s)
+        unlink_run_semaphores(self.run_id)  # a conductor killed early could not
 
     def _close_channels(self) -> None:
         for name in ("_control", "_cancel"):

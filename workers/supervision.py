@@ -9,6 +9,7 @@ see and then the group, so nothing outlives it.
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import signal
 import time
@@ -125,3 +126,28 @@ def group_members(pgid: int) -> list[int]:
             if os.getpgid(proc.pid) == pgid and proc.status() != psutil.STATUS_ZOMBIE:
                 alive.append(proc.pid)
     return alive
+
+
+def semaphore_prefix(run_id: str) -> str:
+    """The name prefix of the named semaphores a run's conductor creates (POSIX).
+
+    The conductor sets it as its multiprocessing ``semprefix``, so whatever a conductor
+    killed in its first milliseconds could not release can be found by name afterwards.
+    """
+    return f"/mp-{run_id}"
+
+
+def unlink_run_semaphores(run_id: str) -> int:
+    """Remove the named semaphores a run left in /dev/shm; call once its processes are gone.
+
+    A conductor that ends normally unlinks its own; one killed early leaves them to the
+    resource tracker, which unlinks only when its caller exits (and misses any it was never
+    told of). Returns how many were removed.
+    """
+    removed = 0
+    name = semaphore_prefix(run_id).lstrip("/")
+    for path in glob.glob(f"/dev/shm/sem.{glob.escape(name)}-*"):
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+            removed += 1
+    return removed

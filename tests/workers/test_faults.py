@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 
 import psutil
 import pytest
@@ -107,3 +108,23 @@ def test_a_caller_that_dies_hard_leaves_no_orphans(strategy: str, tmp_path) -> N
     survivors = [psutil.Process(p) for p in pids if psutil.pid_exists(p)]
     alive = wait_dead(survivors, timeout=5)  # zombies count as dead: init reaps them later
     assert not alive, f"still running after their caller died: {[p.pid for p in alive]}"
+
+
+@pytest.mark.timeout(60)
+def test_a_conductor_killed_at_once_leaves_no_named_semaphore() -> None:
+    """The run's locks live in /dev/shm until someone unlinks them; close() does it."""
+    import glob
+
+    from workers.supervision import semaphore_prefix
+
+    handle = start_run(RunSpec(strategy="pool-map", workload="heavy", items=4000, workers=2))
+    names = f"/dev/shm/sem.{semaphore_prefix(handle.run_id).lstrip('/')}-*"
+    deadline = time.monotonic() + 20
+    while not glob.glob(names):  # the conductor has made its probe's lock, at least
+        assert time.monotonic() < deadline and not handle.finished, "no semaphore seen"
+        handle.drain()
+        time.sleep(0.005)
+    os.kill(handle.pid, signal.SIGKILL)
+    wait_outcome(handle, 10.0)
+    handle.close()
+    assert glob.glob(names) == []
