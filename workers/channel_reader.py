@@ -10,6 +10,7 @@ Platforms without ``select.poll`` (Windows) fall back to the stdlib's calls.
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import select
 from typing import Any
@@ -22,12 +23,10 @@ class ConnectionReader:
         self._conn = conn
         self._poll: Any = None
         if hasattr(select, "poll"):
-            try:
+            with contextlib.suppress(OSError, ValueError, AttributeError):
                 poller = select.poll()
                 poller.register(conn.fileno(), select.POLLIN)
                 self._poll = poller
-            except (OSError, ValueError, AttributeError):
-                self._poll = None
 
     def readable(self, timeout_s: float = 0.0) -> bool:
         """True if a message (or the end of the stream) is waiting to be read, waiting up to
@@ -52,9 +51,7 @@ class QueueReader:
     def __init__(self, q: Any) -> None:
         self._queue = q
         reader, self._sem = getattr(q, "_reader", None), getattr(q, "_sem", None)
-        self._conn: ConnectionReader | None = None
-        if reader is not None and self._sem is not None and hasattr(select, "poll"):
-            self._conn = ConnectionReader(reader)
+        self._conn = ConnectionReader(reader) if reader is not None else None
 
     def get_nowait(self) -> Any:
         """The next item, or raise ``queue.Empty`` if there is none now."""
