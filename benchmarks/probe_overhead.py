@@ -63,14 +63,15 @@ def bare_pool_map(
     total = sum(pool.map(job, range(n), c))
     t1 = time.perf_counter()
     c0 = time.process_time()
-    _WORKER_CPU[:] = [_cpu_of(p.pid) for p in pool._pool]  # idle now: their CPU is final
+    _WORKER_CPU[:] = [cpu_of(p.pid) for p in pool._pool]  # idle now: their CPU is final
     _READING_CPU[:] = [time.process_time() - c0]  # not the bare call's: left out of its CPU
     pool.close()
     pool.join()
     return total, t1
 
 
-def _cpu_of(pid: int) -> float:
+def cpu_of(pid: int) -> float:
+    """A process's CPU seconds so far (user + system)."""
     times = psutil.Process(pid).cpu_times()
     return float(times.user + times.system)
 

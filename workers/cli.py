@@ -18,6 +18,7 @@ from typing import Any, NoReturn
 from workers.catalog import STRATEGIES
 from workers.cli_output import ProgressBar, list_strategies, list_workloads, print_table
 from workers.spec import (
+    DEFAULT_TICK_S,
     INJECT_KINDS,
     LOCK_MODES,
     MAX_DELAY_S,
@@ -160,6 +161,15 @@ def add_spec_arguments(parser: argparse.ArgumentParser) -> None:
         "--grain", type=_whole("grain"), default=2000, help="heavy: iterations per item"
     )
     parser.add_argument("--sleep-ms", type=float, default=10.0, help="sleep: milliseconds per item")
+    parser.add_argument(
+        "--tick",
+        type=_seconds("tick"),
+        default=DEFAULT_TICK_S,
+        metavar="SECONDS",
+        help=f"how often each worker reports its progress, 0.005..1 s (default "
+        f"{DEFAULT_TICK_S:g}); each report costs a busy worker a little, so a longer tick "
+        "makes the probe cheaper and the live view coarser",
+    )
 
 
 def _build_parser() -> _Parser:
@@ -246,6 +256,7 @@ def _spec_from(args: argparse.Namespace) -> RunSpec:
         start_method=args.start_method,
         grain=args.grain,
         sleep_ms=args.sleep_ms,
+        sample_interval_s=args.tick,
         inject=args.inject,
         **_counter_fields(args),
         scheduler=_scheduler(args),

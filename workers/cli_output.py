@@ -86,7 +86,12 @@ def print_table(record: dict[str, Any], out: TextIO) -> None:
         )
         print(f"  teardown   {format_seconds(record['teardown_s'])} (not in wall)", file=out)
         share = record["probe_cpu_s"] / cpu if cpu else 0.0
-        print(f"  probe      {format_seconds(record['probe_cpu_s'])} CPU ({share:.2%})", file=out)
+        tick = record.get("tick_s")
+        every = f", a report every {format_seconds(tick)} per worker" if tick else ""
+        print(
+            f"  probe      {format_seconds(record['probe_cpu_s'])} CPU ({share:.2%}){every}",
+            file=out,
+        )
         if "cluster_startup_s" in record:
             print(
                 f"  cluster    {record['cluster']}: started in "

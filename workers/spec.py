@@ -17,6 +17,8 @@ from workers.workloads import DEFAULT_GRAIN, DEFAULT_SLEEP_MS, WORKLOADS
 START_METHODS = ("fork", "forkserver", "spawn")
 MAX_GRAIN = 10_000_000
 MAX_SLEEP_MS = 60_000.0
+# the probe's tick: each worker reports at most once per tick (README, Performance: its cost)
+DEFAULT_TICK_S = 0.05
 INJECT_KINDS = ("raise", "exit", "kill")
 LOCK_MODES = ("whole", "step", "none")  # shared-counter: lock around the loop, per step, none
 MAX_DELAY_S = 60.0
@@ -64,7 +66,7 @@ class RunSpec:
     grain: int = DEFAULT_GRAIN
     sleep_ms: float = DEFAULT_SLEEP_MS
     inject: str | None = None  # "raise@ITEM", "exit@ITEM" or "kill@ITEM"
-    sample_interval_s: float = 0.05  # probe tick: <= 20 reports/s per worker
+    sample_interval_s: float = DEFAULT_TICK_S  # probe tick: <= 20 reports/s per worker
     # shared-counter only (ignored by the other strategies)
     lock: str = "whole"  # one of LOCK_MODES
     delay_s: float = 0.1  # sleep per increment, as the seed's time.sleep(0.1)
@@ -225,9 +227,7 @@ def validate_spec(spec: RunSpec) -> RunSpec:
     if not 0 <= spec.sleep_ms <= MAX_SLEEP_MS:
         raise SpecError(f"sleep {spec.sleep_ms} ms is out of range: allowed 0..{MAX_SLEEP_MS:g} ms")
     if not 0.005 <= spec.sample_interval_s <= 1.0:
-        raise SpecError(
-            f"sample interval {spec.sample_interval_s} s is out of range: allowed 0.005..1 s"
-        )
+        raise SpecError(f"tick {spec.sample_interval_s} s is out of range: allowed 0.005..1 s")
     _check_inject(spec, items)
     _check_counter(spec, items, workers)
     scheduler = _check_tasks_and_scheduler(spec, items, chunksize)

@@ -105,6 +105,7 @@ class RunTally:
             "workers": spec.workers,
             "chunksize": spec.chunksize,
             "start_method": spec.start_method,
+            "tick_s": spec.sample_interval_s,
         }
         if spec.workload == "heavy":
             record["grain"] = spec.grain

@@ -35,6 +35,15 @@ def test_run_json_is_one_object_with_exact_integers() -> None:
     assert sum(w["items"] for w in workers) == 200000
     for w in workers:
         assert set(w) >= {"worker", "pid", "items", "busy_s"} and w["pid"] > 0
+    assert record["tick_s"] == 0.05  # the probe's default tick, reported with the run
+
+
+@pytest.mark.timeout(60)
+def test_the_tick_is_the_users_to_choose_and_is_reported() -> None:
+    proc = mpscope("run", "-s", "pool-map", "-n", "20000", "-k", "2", "--tick", "0.2")
+    assert proc.returncode == 0, proc.stderr
+    assert "[correct]" in proc.stdout
+    assert "a report every 200.0 ms per worker" in proc.stdout
 
 
 @pytest.mark.timeout(60)
@@ -71,6 +80,8 @@ def test_a_failed_run_exits_1_and_says_why() -> None:
         (["run", "-c", "0"], ["chunksize 0", "auto"]),
         (["run", "-c", "many"], ["'many'", "auto"]),
         (["run", "-m", "teleport"], ["'teleport'", "spawn"]),
+        (["run", "--tick", "5"], ["tick 5.0 s", "0.005..1 s"]),
+        (["run", "--tick", "soon"], ["'soon'", "seconds"]),
         (["run", "-s", "pool-map", "-w", "square-plus"], ["square-plus", "pool-starmap"]),
         (["run", "-s", "pool-map", "-n", "1e13"], ["items 10,000,000,000,000", "allowed up to"]),
         (["frobnicate"], ["frobnicate", "run"]),

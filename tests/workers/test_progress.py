@@ -73,3 +73,25 @@ def test_event_rate_is_bounded_whatever_the_chunksize(run_to_end, finished) -> N
     seconds = result.wall_s + 1.0
     assert len(progress) <= 2 * (seconds / 0.02 + 4)  # ...in a bounded number of events
     assert len(spans) < 2_000
+
+
+@pytest.mark.timeout(60)
+def test_a_longer_tick_reports_less_often_yet_still_streams(run_to_end, finished) -> None:
+    """``--tick 0.25``: each worker reports at most once per 250 ms, and still mid-chunk."""
+    tick, workers, items = 0.25, 2, 1600
+    spec = RunSpec(
+        strategy="pool-map",
+        workload="sleep",
+        items=items,
+        workers=workers,
+        chunksize=items // workers,
+        sleep_ms=1.0,
+        sample_interval_s=tick,
+    )  # about 0.8-1.6 s per worker, one chunk each
+    events, outcome = run_to_end(spec)
+    result = finished(outcome)
+    for worker in range(workers):
+        progress = [e for e in events if isinstance(e, Progress) and e.worker == worker]
+        partial = {e.done for e in progress if 0 < e.done < items // workers}
+        assert len(progress) <= result.wall_s / tick + 3, f"worker {worker}: {len(progress)}"
+        assert len(partial) >= 2, f"worker {worker}: only {sorted(partial)} mid-chunk"

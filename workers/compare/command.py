@@ -100,6 +100,7 @@ def plan_from(args: argparse.Namespace) -> MatrixPlan:
         start_method=args.start_method,
         grain=args.grain,
         sleep_ms=args.sleep_ms,
+        sample_interval_s=args.tick,
     )
     return plan_matrix(args.strategies, args.workers, base, args.repeat)
 

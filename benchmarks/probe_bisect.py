@@ -1,0 +1,169 @@
+"""Where an instrumented heavy run's extra time comes from: the bare call, then one piece of
+mpscope added at a time, every variant once per round in a random order.
+
+Variants (pool-map, heavy, forkserver, the same N, K and chunksize throughout):
+
+* ``bare``       the stdlib call alone (``probe_overhead.run_bare``)
+* ``attached``   the same Pool with the probe's initializer: every worker has a lane and a
+                 sampler thread ticking, a thread of the calling process drains the queue;
+                 the tasks run the stdlib's ``mapstar``, so the lanes never have a chunk
+                 running and send nothing after WorkerStarted
+* ``reporting``  ``attached`` plus the probed chunk runners: every tick each lane reads its
+                 position and sends Progress and TaskSpans, as in a run
+* ``reporting-slow``  ``reporting`` with the tick at ``--slow-tick`` (default 0.2 s)
+* ``mpscope``    the whole instrumented run (conductor, watchdog, consumer)
+
+Each variant's figures are reported against the first one named, as the median of the
+per-round ratios with a 95 % bootstrap interval: wall time and the workers' CPU.
+
+    python benchmarks/probe_bisect.py --rounds 60
+    python benchmarks/probe_bisect.py --rounds 60 --variants attached,reporting,reporting-slow
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import multiprocessing as mp
+import queue
+import random
+import statistics
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from probe_overhead import Side, cpu_of, median_interval, run_bare, run_instrumented
+
+from workers import RunSpec
+from workers.context import worker_context
+from workers.probe import ProbeConfig, init_pool_worker, instrumented_pool_tasks
+from workers.spec import validate_spec
+from workers.workloads import WORKLOADS
+
+VARIANTS = ("bare", "attached", "reporting", "reporting-slow", "mpscope")
+
+
+def _drain(events: Any, stop: threading.Event) -> None:
+    """Empty the queue every 0.1 s, as mpscope's consumer does."""
+    while not stop.wait(0.1):
+        with contextlib.suppress(queue.Empty):
+            while True:
+                events.get_nowait()
+
+
+def _probed_pool_child(spec: RunSpec, out: Any, reporting: bool) -> None:
+    """In a spawned process: the bare Pool call with the probe's initializer (and, if
+    ``reporting``, its chunk runners), timed as the bare call is."""
+    assert spec.items is not None and spec.workers is not None
+    workload = WORKLOADS[spec.workload]
+    job = workload.job(spec.grain, spec.sleep_ms)
+    ctx = worker_context(spec.start_method or "spawn")
+    events = ctx.Queue()
+    config = ProbeConfig.create(ctx, events, 2 * spec.workers + 8, spec.sample_interval_s)
+    stop = threading.Event()
+    drainer = threading.Thread(target=_drain, args=(events, stop), daemon=True)
+    drainer.start()
+    t0 = time.perf_counter()
+    pool = ctx.Pool(spec.workers, initializer=init_pool_worker, initargs=(config,))
+    runners = instrumented_pool_tasks() if reporting else contextlib.nullcontext()
+    with runners:
+        total = sum(pool.map(job, range(spec.items), spec.chunksize))
+    t1 = time.perf_counter()
+    worker_cpu = sum(cpu_of(p.pid) for p in pool._pool)  # idle now: their CPU is final
+    pool.close()
+    pool.join()
+    stop.set()
+    drainer.join()
+    ok = total == workload.expected(spec.items, spec.grain, spec.sleep_ms)
+    out.put((t1 - t0, worker_cpu, ok))
+
+
+def run_probed_pool(spec: RunSpec, reporting: bool) -> Side:
+    """``_probed_pool_child`` in a freshly spawned process (result checked)."""
+    ctx = mp.get_context("spawn")
+    out = ctx.Queue()
+    proc = ctx.Process(target=_probed_pool_child, args=(spec, out, reporting))
+    proc.start()
+    wall, worker_cpu, ok = out.get(timeout=600)
+    proc.join()
+    assert ok, "a probed pool computed a wrong result"
+    return Side(float(wall), float(worker_cpu), 0.0)
+
+
+def runners_for(spec: RunSpec, slow_tick: float) -> dict[str, Callable[[], Side]]:
+    """One callable per variant."""
+    return {
+        "bare": lambda: run_bare(spec),
+        "attached": lambda: run_probed_pool(spec, reporting=False),
+        "reporting": lambda: run_probed_pool(spec, reporting=True),
+        "reporting-slow": lambda: run_probed_pool(
+            spec.replace(sample_interval_s=slow_tick), reporting=True
+        ),
+        "mpscope": lambda: run_instrumented(spec),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the rounds and print each variant against the first."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--items", type=int, default=20_000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--grain", type=int, default=2000)
+    parser.add_argument("--variants", default="bare,attached,reporting,mpscope")
+    parser.add_argument("--slow-tick", type=float, default=0.2)
+    args = parser.parse_args(argv)
+    names = [v.strip() for v in args.variants.split(",") if v.strip()]
+    unknown = [v for v in names if v not in VARIANTS]
+    if unknown or len(names) < 2:
+        parser.error(f"--variants: need two or more of {', '.join(VARIANTS)}; got {args.variants}")
+    spec = validate_spec(
+        RunSpec(
+            strategy="pool-map",
+            workload="heavy",
+            items=args.items,
+            workers=args.workers,
+            grain=args.grain,
+        )
+    )
+    runners = runners_for(spec, args.slow_tick)
+    print(
+        time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        f"heavy pool-map N={spec.items:,} K={spec.workers} chunksize {spec.chunksize} "
+        f"{spec.start_method}, {args.rounds} rounds, random order",
+    )
+    for name in names:
+        runners[name]()  # warm-up
+    sides: dict[str, list[Side]] = {name: [] for name in names}
+    for _ in range(args.rounds):
+        order = names[:]
+        random.shuffle(order)
+        for name in order:
+            sides[name].append(runners[name]())
+    ref = names[0]
+    print(f"  {ref:15s} median wall {statistics.median(s.wall_s for s in sides[ref]):.3f} s")
+    for name in names[1:]:
+        wall = [b.wall_s / a.wall_s for a, b in zip(sides[ref], sides[name])]
+        cpu = [
+            (b.worker_cpu_s or 0.0) / a.worker_cpu_s
+            for a, b in zip(sides[ref], sides[name])
+            if a.worker_cpu_s
+        ]
+        low, high = median_interval(wall)
+        print(
+            f"  {name:15s} / {ref}: wall {statistics.median(wall):.3f} "
+            f"(95 % interval {low:.3f}-{high:.3f}), workers' CPU {statistics.median(cpu):.3f}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
