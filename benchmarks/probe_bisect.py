@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import multiprocessing as mp
-import queue
 import random
 import statistics
 import sys
@@ -38,23 +37,16 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from probe_overhead import Side, cpu_of, median_interval, run_bare, run_instrumented
+from probe_overhead import Side, cpu_of, drain_packets, median_interval, run_bare, run_instrumented
 
 from workers import RunSpec
 from workers.context import worker_context
 from workers.probe import ProbeConfig, init_pool_worker, instrumented_pool_tasks
+from workers.runner import CONSUMER_POLL_S
 from workers.spec import validate_spec
 from workers.workloads import WORKLOADS
 
 VARIANTS = ("bare", "attached", "reporting", "reporting-slow", "mpscope")
-
-
-def _drain(events: Any, stop: threading.Event) -> None:
-    """Empty the queue every 0.1 s, as mpscope's consumer does."""
-    while not stop.wait(0.1):
-        with contextlib.suppress(queue.Empty):
-            while True:
-                events.get_nowait()
 
 
 def _probed_pool_child(spec: RunSpec, out: Any, reporting: bool) -> None:
@@ -66,8 +58,8 @@ def _probed_pool_child(spec: RunSpec, out: Any, reporting: bool) -> None:
     ctx = worker_context(spec.start_method or "spawn")
     events = ctx.Queue()
     config = ProbeConfig.create(ctx, events, 2 * spec.workers + 8, spec.sample_interval_s)
-    stop = threading.Event()
-    drainer = threading.Thread(target=_drain, args=(events, stop), daemon=True)
+    # emptied every CONSUMER_POLL_S, as mpscope's consumer does, until the None put below
+    drainer = threading.Thread(target=drain_packets, args=(events, CONSUMER_POLL_S), daemon=True)
     drainer.start()
     t0 = time.perf_counter()
     pool = ctx.Pool(spec.workers, initializer=init_pool_worker, initargs=(config,))
@@ -78,7 +70,7 @@ def _probed_pool_child(spec: RunSpec, out: Any, reporting: bool) -> None:
     worker_cpu = sum(cpu_of(p.pid) for p in pool._pool)  # idle now: their CPU is final
     pool.close()
     pool.join()
-    stop.set()
+    events.put(None)
     drainer.join()
     ok = total == workload.expected(spec.items, spec.grain, spec.sleep_ms)
     out.put((t1 - t0, worker_cpu, ok))

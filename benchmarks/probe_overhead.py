@@ -267,7 +267,7 @@ def _pool_task(args: tuple[bool, str, int, int, int]) -> float:
     return elapsed
 
 
-def _drain_packets(events: Any, poll_s: float = 0.0) -> None:
+def drain_packets(events: Any, poll_s: float = 0.0) -> None:
     """Read packets until None; with ``poll_s``, in batches that often, as a consumer does
     (a reader blocked on the pipe would be woken by every packet, a cost runs do not pay)."""
     while True:
@@ -286,7 +286,7 @@ def measure_in_pool(workload: str, count: int, grain: int, interval: float, roun
     sampler ticking, packets sent) alternate with bare chunks; ratio of the round times."""
     ctx = worker_context("forkserver")
     events = ctx.Queue()  # as a run's
-    reader = ctx.Process(target=_drain_packets, args=(events, CONSUMER_POLL_S))
+    reader = ctx.Process(target=drain_packets, args=(events, CONSUMER_POLL_S))
     reader.start()
     from workers.probe import ProbeConfig
 
@@ -351,7 +351,7 @@ def measure_tick_cost(rounds: int, interval: float) -> None:
 
     ctx = worker_context("forkserver")
     events = ctx.Queue()
-    reader = ctx.Process(target=_drain_packets, args=(events, CONSUMER_POLL_S))
+    reader = ctx.Process(target=drain_packets, args=(events, CONSUMER_POLL_S))
     reader.start()
     config = ProbeConfig.create(ctx, events, 8, interval)
     rng = random.Random(1)

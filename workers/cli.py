@@ -167,8 +167,8 @@ def add_spec_arguments(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_TICK_S,
         metavar="SECONDS",
         help=f"how often each worker reports its progress, 0.005..1 s (default "
-        f"{DEFAULT_TICK_S:g}); each report costs a busy worker a little, so a longer tick "
-        "makes the probe cheaper and the live view coarser",
+        f"{DEFAULT_TICK_S:g}); a longer tick makes the live view coarser and the probe's own "
+        "CPU smaller",
     )
 
 
