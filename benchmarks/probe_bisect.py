@@ -18,6 +18,7 @@ per-round ratios with a 95 % bootstrap interval: wall time and the workers' CPU.
 
     python benchmarks/probe_bisect.py --rounds 60
     python benchmarks/probe_bisect.py --rounds 60 --variants attached,reporting,reporting-slow
+    python benchmarks/probe_bisect.py --block-cost --rounds 100   # inside one worker
 """
 
 from __future__ import annotations
@@ -88,6 +89,66 @@ def run_probed_pool(spec: RunSpec, reporting: bool) -> Side:
     return Side(float(wall), float(worker_cpu), 0.0)
 
 
+def _block_worker(me: int, config: Any, plan: list[bool], n: int, out: Any) -> None:
+    """One busy worker with a lane: blocks of ``n`` heavy items, each either reporting (a
+    running chunk: the sampler reads the position and sends packets every tick) or idle (the
+    sampler ticks, nothing to send), in ``plan``'s order; wall and CPU time per block."""
+    from workers import probe
+
+    job = WORKLOADS["heavy"].job(2000)
+    lane = probe.attach(config, me, watch_parent=False)
+    rows, first = [], 0
+    for reporting in plan:
+        if reporting:
+            lane.begin(job, first, n)
+        t0, c0 = time.perf_counter(), time.process_time()
+        for x in range(first, first + n):
+            job(x)
+        rows.append((reporting, time.perf_counter() - t0, time.process_time() - c0))
+        if reporting:
+            lane.end()
+        first += n
+    probe.finish_process()
+    out.put(rows)
+
+
+def measure_block_cost(rounds: int, interval: float, n: int = 2000) -> None:
+    """Two busy workers, each alternating reporting and idle blocks in a random order: the
+    ratio of adjacent blocks on the same core cancels this machine's per-core speed swings."""
+    ctx = worker_context("forkserver")
+    events = ctx.Queue()
+    reader = ctx.Process(target=drain_packets, args=(events, CONSUMER_POLL_S))
+    reader.start()
+    config = ProbeConfig.create(ctx, events, 8, interval)
+    plan: list[bool] = []
+    for _ in range(rounds):
+        pair = [True, False]
+        random.shuffle(pair)
+        plan += pair
+    out = ctx.Queue()
+    procs = [ctx.Process(target=_block_worker, args=(i, config, plan, n, out)) for i in (0, 1)]
+    for proc in procs:
+        proc.start()
+    results = [out.get(timeout=600) for _ in procs]
+    for proc in procs:
+        proc.join()
+    events.put(None)
+    reader.join()
+    wall, cpu = [], []
+    for rows in results:
+        for a, b in zip(rows[::2], rows[1::2]):
+            rep, idle = (a, b) if a[0] else (b, a)
+            wall.append(rep[1] / idle[1])
+            cpu.append(rep[2] / idle[2])
+    for name, values in (("wall", wall), ("CPU", cpu)):
+        low, high = median_interval(values)
+        print(
+            f"  blocks of {n:,} heavy items, tick {interval} s: reporting / idle {name} "
+            f"{statistics.median(values):.4f} (95 % interval {low:.4f}-{high:.4f}, "
+            f"{len(values)} block pairs)"
+        )
+
+
 def runners_for(spec: RunSpec, slow_tick: float) -> dict[str, Callable[[], Side]]:
     """One callable per variant."""
     return {
@@ -112,7 +173,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--grain", type=int, default=2000)
     parser.add_argument("--variants", default="bare,attached,reporting,mpscope")
     parser.add_argument("--slow-tick", type=float, default=0.2)
+    parser.add_argument(
+        "--block-cost",
+        action="store_true",
+        help="only compare reporting and idle blocks inside two busy workers (--rounds pairs "
+        "each), at the 50 ms tick and at --slow-tick",
+    )
     args = parser.parse_args(argv)
+    if args.block_cost:
+        print(time.strftime("%Y-%m-%d %H:%M:%S %Z"), f"{args.rounds} block pairs per worker")
+        for tick in (0.05, args.slow_tick):
+            measure_block_cost(args.rounds, tick)
+        return 0
     names = [v.strip() for v in args.variants.split(",") if v.strip()]
     unknown = [v for v in names if v not in VARIANTS]
     if unknown or len(names) < 2:
