@@ -38,7 +38,15 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from probe_overhead import Side, cpu_of, drain_packets, median_interval, run_bare, run_instrumented
+from probe_overhead import (
+    Side,
+    cpu_of,
+    drain_packets,
+    median_interval,
+    probe_channel,
+    run_bare,
+    run_instrumented,
+)
 
 from workers import RunSpec
 from workers.context import worker_context
@@ -115,25 +123,19 @@ def _block_worker(me: int, config: Any, plan: list[bool], n: int, out: Any) -> N
 def measure_block_cost(rounds: int, interval: float, n: int = 2000) -> None:
     """Two busy workers, each alternating reporting and idle blocks in a random order: the
     ratio of adjacent blocks on the same core cancels this machine's per-core speed swings."""
-    ctx = worker_context("forkserver")
-    events = ctx.Queue()
-    reader = ctx.Process(target=drain_packets, args=(events, CONSUMER_POLL_S))
-    reader.start()
-    config = ProbeConfig.create(ctx, events, 8, interval)
     plan: list[bool] = []
     for _ in range(rounds):
         pair = [True, False]
         random.shuffle(pair)
         plan += pair
-    out = ctx.Queue()
-    procs = [ctx.Process(target=_block_worker, args=(i, config, plan, n, out)) for i in (0, 1)]
-    for proc in procs:
-        proc.start()
-    results = [out.get(timeout=600) for _ in procs]
-    for proc in procs:
-        proc.join()
-    events.put(None)
-    reader.join()
+    with probe_channel(interval) as (ctx, config):
+        out = ctx.Queue()
+        procs = [ctx.Process(target=_block_worker, args=(i, config, plan, n, out)) for i in (0, 1)]
+        for proc in procs:
+            proc.start()
+        results = [out.get(timeout=600) for _ in procs]
+        for proc in procs:
+            proc.join()
     wall, cpu = [], []
     for rows in results:
         for a, b in zip(rows[::2], rows[1::2]):

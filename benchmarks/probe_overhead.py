@@ -21,7 +21,7 @@ import random
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing.dummy import Pool as ThreadPool
@@ -281,18 +281,31 @@ def drain_packets(events: Any, poll_s: float = 0.0) -> None:
                     return
 
 
-def measure_in_pool(workload: str, count: int, grain: int, interval: float, rounds: int) -> None:
-    """Both workers busy at once, in the same two processes: chunks with the probe (its
-    sampler ticking, packets sent) alternate with bare chunks; ratio of the round times."""
+@contextlib.contextmanager
+def probe_channel(interval: float) -> Iterator[tuple[Any, Any]]:
+    """A forkserver context and a ProbeConfig whose queue a reader process drains every
+    CONSUMER_POLL_S, as a run's consumer does; the reader is stopped and joined on exit."""
+    from workers.probe import ProbeConfig
+
     ctx = worker_context("forkserver")
     events = ctx.Queue()  # as a run's
     reader = ctx.Process(target=drain_packets, args=(events, CONSUMER_POLL_S))
     reader.start()
-    from workers.probe import ProbeConfig
+    try:
+        yield ctx, ProbeConfig.create(ctx, events, 8, interval)
+    finally:
+        events.put(None)
+        reader.join()
 
-    config = ProbeConfig.create(ctx, events, 8, interval)
+
+def measure_in_pool(workload: str, count: int, grain: int, interval: float, rounds: int) -> None:
+    """Both workers busy at once, in the same two processes: chunks with the probe (its
+    sampler ticking, packets sent) alternate with bare chunks; ratio of the round times."""
     ratios = []
-    with ctx.Pool(2, initializer=_pool_init, initargs=(config,)) as pool:
+    with (
+        probe_channel(interval) as (ctx, config),
+        ctx.Pool(2, initializer=_pool_init, initargs=(config,)) as pool,
+    ):
         for _ in range(rounds):
             bare = pool.map(
                 _pool_task, [(False, workload, grain, i * count, count) for i in (0, 1)], 1
@@ -301,8 +314,6 @@ def measure_in_pool(workload: str, count: int, grain: int, interval: float, roun
                 _pool_task, [(True, workload, grain, i * count, count) for i in (0, 1)], 1
             )
             ratios.append(sum(probed) / sum(bare))
-    events.put(None)
-    reader.join()
     print(
         f"in one pool: {workload} · {count:,} items per chunk · 2 workers busy · tick {interval} s"
     )
@@ -347,31 +358,23 @@ def measure_tick_cost(rounds: int, interval: float) -> None:
     side by side (both cores busy, as in a run), one with the probe and one without, swapping
     every slot; the ratio of their CPU in the same slot cancels the machine's own swings.
     Also the sampler's own CPU per tick (reading the lane, pickling, writing one packet)."""
-    from workers.probe import ProbeConfig
-
-    ctx = worker_context("forkserver")
-    events = ctx.Queue()
-    reader = ctx.Process(target=drain_packets, args=(events, CONSUMER_POLL_S))
-    reader.start()
-    config = ProbeConfig.create(ctx, events, 8, interval)
     rng = random.Random(1)
     plan: list[tuple[bool, bool]] = []
     for _ in range(rounds):
         pair = [(True, False), (False, True)]
         rng.shuffle(pair)
         plan += pair
-    barrier, out = ctx.Barrier(2), ctx.Queue()
-    procs = [
-        ctx.Process(target=_side_by_side_worker, args=(i, config, plan, 2000, barrier, out))
-        for i in range(2)
-    ]
-    for proc in procs:
-        proc.start()
-    rows = dict(out.get() for _ in procs)
-    for proc in procs:
-        proc.join()
-    events.put(None)
-    reader.join()
+    with probe_channel(interval) as (ctx, config):
+        barrier, out = ctx.Barrier(2), ctx.Queue()
+        procs = [
+            ctx.Process(target=_side_by_side_worker, args=(i, config, plan, 2000, barrier, out))
+            for i in range(2)
+        ]
+        for proc in procs:
+            proc.start()
+        rows = dict(out.get() for _ in procs)
+        for proc in procs:
+            proc.join()
     ratios, ticks, probe_cpu = [], 0, 0.0
     for k, slot in enumerate(plan):
         probed = slot.index(True)
