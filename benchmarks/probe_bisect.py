@@ -12,12 +12,14 @@ Variants (pool-map, heavy, forkserver, the same N, K and chunksize throughout):
                  position and sends Progress and TaskSpans, as in a run
 * ``reporting-slow``  ``reporting`` with the tick at ``--slow-tick`` (default 0.2 s)
 * ``mpscope``    the whole instrumented run (conductor, watchdog, consumer)
+* ``mpscope@T``  the whole run with the probe's tick at T seconds (``--tick T``)
 
 Each variant's figures are reported against the first one named, as the median of the
 per-round ratios with a 95 % bootstrap interval: wall time and the workers' CPU.
 
     python benchmarks/probe_bisect.py --rounds 60
     python benchmarks/probe_bisect.py --rounds 60 --variants attached,reporting,reporting-slow
+    python benchmarks/probe_bisect.py --rounds 60 --variants bare,mpscope,mpscope@0.1,mpscope@1
     python benchmarks/probe_bisect.py --block-cost --rounds 100   # inside one worker
 """
 
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import multiprocessing as mp
 import random
 import statistics
@@ -52,7 +55,7 @@ from workers import RunSpec
 from workers.context import worker_context
 from workers.probe import ProbeConfig, init_pool_worker, instrumented_pool_tasks
 from workers.runner import CONSUMER_POLL_S
-from workers.spec import validate_spec
+from workers.spec import SpecError, validate_spec
 from workers.workloads import WORKLOADS
 
 VARIANTS = ("bare", "attached", "reporting", "reporting-slow", "mpscope")
@@ -151,9 +154,26 @@ def measure_block_cost(rounds: int, interval: float, n: int = 2000) -> None:
         )
 
 
-def runners_for(spec: RunSpec, slow_tick: float) -> dict[str, Callable[[], Side]]:
-    """One callable per variant."""
+def tick_of(name: str) -> float | None:
+    """The tick T of an ``mpscope@T`` variant (None for any other name or a bad T)."""
+    prefix, _, tick = name.partition("@")
+    if prefix != "mpscope" or not tick:
+        return None
+    try:
+        return float(tick)
+    except ValueError:
+        return None
+
+
+def runners_for(spec: RunSpec, slow_tick: float, names: list[str]) -> dict[str, Callable[[], Side]]:
+    """One callable per variant (``names`` adds the ``mpscope@T`` ones)."""
+    ticked = {
+        name: validate_spec(spec.replace(sample_interval_s=tick))
+        for name in names
+        if (tick := tick_of(name)) is not None
+    }
     return {
+        **{name: functools.partial(run_instrumented, s) for name, s in ticked.items()},
         "bare": lambda: run_bare(spec),
         "attached": lambda: run_probed_pool(spec, reporting=False),
         "reporting": lambda: run_probed_pool(spec, reporting=True),
@@ -188,9 +208,12 @@ def main(argv: list[str] | None = None) -> int:
             measure_block_cost(args.rounds, tick)
         return 0
     names = [v.strip() for v in args.variants.split(",") if v.strip()]
-    unknown = [v for v in names if v not in VARIANTS]
+    unknown = [v for v in names if v not in VARIANTS and tick_of(v) is None]
     if unknown or len(names) < 2:
-        parser.error(f"--variants: need two or more of {', '.join(VARIANTS)}; got {args.variants}")
+        parser.error(
+            f"--variants: need two or more of {', '.join(VARIANTS)}, mpscope@SECONDS; "
+            f"got {args.variants}"
+        )
     spec = validate_spec(
         RunSpec(
             strategy="pool-map",
@@ -200,7 +223,10 @@ def main(argv: list[str] | None = None) -> int:
             grain=args.grain,
         )
     )
-    runners = runners_for(spec, args.slow_tick)
+    try:
+        runners = runners_for(spec, args.slow_tick, names)
+    except SpecError as exc:
+        parser.error(f"--variants: {exc}")
     print(
         time.strftime("%Y-%m-%d %H:%M:%S %Z"),
         f"heavy pool-map N={spec.items:,} K={spec.workers} chunksize {spec.chunksize} "
