@@ -25,7 +25,6 @@ import traceback
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from PySide6.QtCore import QObject, QTimer, Signal
-from superqt.utils import ensure_main_thread
 
 from gui.run_model import RunModel
 from workers.events import RunFailed, TerminalEvent
@@ -37,6 +36,9 @@ from workers.spec import RunSpec, SpecError, validate_spec
 RUN_NICENESS = 5
 DRAIN_INTERVAL_MS = 100  # 10 Hz: more often than any view redraws; each drain is a batch
 DRAIN_BUDGET_S = 0.005
+# while a conductor is being started on the helper thread, the GUI thread looks every this
+# many ms whether it is up; the helper thread itself never touches a Qt object (see _poll_start)
+START_POLL_MS = 10
 SHUTDOWN_TIMEOUT_S = 10.0
 
 IDLE, STARTING, RUNNING, STOPPING = "idle", "starting", "running", "stopping"
@@ -69,13 +71,15 @@ class RunController(QObject):
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mpscope-run")
         self._start_future: Future[RunHandle] | None = None
         self._stop_requested = False
-        self._generation = 0  # +1 per run: late callbacks of an older run are ignored
         self._closed = False
         self._t_start = 0.0
         self._t_end: float | None = None
         self._drain_timer = QTimer(self)
         self._drain_timer.setInterval(DRAIN_INTERVAL_MS)
         self._drain_timer.timeout.connect(self.drain_now)
+        self._start_timer = QTimer(self)
+        self._start_timer.setInterval(START_POLL_MS)
+        self._start_timer.timeout.connect(self._poll_start)
 
     # -- what the window reads -----------------------------------------------------------------
     @property
@@ -114,17 +118,14 @@ class RunController(QObject):
         except SpecError as exc:
             self.rejected.emit(str(exc))
             return False
-        self._generation += 1
-        generation = self._generation
         self._stop_requested = False
         self._t_start = time.monotonic()
         self._t_end = None
         self.model.reset(resolved)
         self._set_state(STARTING)
         self.busy_changed.emit(True)
-        future = self._pool.submit(start_run, resolved, None, RUN_NICENESS)
-        self._start_future = future
-        future.add_done_callback(lambda f: self._start_done(f, generation))
+        self._start_future = self._pool.submit(start_run, resolved, None, RUN_NICENESS)
+        self._start_timer.start()
         return True
 
     def stop(self) -> None:
@@ -143,6 +144,7 @@ class RunController(QObject):
             return
         self._closed = True
         self._drain_timer.stop()
+        self._start_timer.stop()
         handle = self._handle
         if handle is None and self._start_future is not None:
             try:
@@ -193,15 +195,23 @@ class RunController(QObject):
         self.busy_changed.emit(False)
         self.run_ended.emit(outcome)
 
-    # -- helper-thread completions (delivered on the GUI thread) -------------------------------
-    def _start_done(self, future: Future[RunHandle], generation: int) -> None:
-        """Runs on the helper thread; hands the result to the GUI thread."""
-        self._on_start_done(future, generation)
+    # -- the helper thread's start, picked up on the GUI thread ----------------------------------
+    def _poll_start(self) -> None:
+        """Hand a started (or failed) conductor to the run once the helper thread is done.
 
-    @ensure_main_thread
-    def _on_start_done(self, future: Future[RunHandle], generation: int) -> None:
-        if self._closed or generation != self._generation:
-            return  # shutdown() took care of the handle
+        Polled from the GUI thread rather than called back from the helper thread: a callback
+        that reaches the GUI thread through Qt (superqt's ``ensure_main_thread`` creates and
+        connects a QObject on the calling thread) deadlocked here, the helper thread holding a
+        Qt connection mutex while waiting for the GIL and the GUI thread holding the GIL while
+        waiting for that mutex (seen once in CI, in a window redrawing as a run started).
+        """
+        future = self._start_future
+        if future is None or self._closed:
+            self._start_timer.stop()
+            return
+        if not future.done():
+            return
+        self._start_timer.stop()
         exc = future.exception()
         if exc is not None:
             self._fail_to_start(exc)
