@@ -48,6 +48,7 @@ class RunContext:
     _ended_at: dict[int, float] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _releases: list[Callable[[], None]] = field(default_factory=list)
+    _collateral: set[int] = field(default_factory=set)
     tearing_down: bool = False
     # pools and executors: workers only exit at teardown, so any exit before it (even with
     # code 0) loses tasks and would hang map() forever
@@ -181,6 +182,8 @@ class RunContext:
                 ended = self._ended_at.setdefault(proc.pid, now)
             if now - ended < EXITCODE_GRACE_S:
                 continue  # give every death the same grace, so the first one is named
+            if proc.pid in self._collateral:
+                continue  # its library killed it because another worker had died
             if code is None:
                 code = proc.exitcode
             if code is not None and (code != 0 or self.any_exit_is_death):
@@ -190,6 +193,18 @@ class RunContext:
             return None
         _, _, proc, code = min(candidates, key=lambda c: (c[0], c[1]))
         return proc, code
+
+    def mark_survivors_collateral(self) -> None:
+        """Say that a library is about to kill every worker still running, because one died.
+
+        loky SIGKILLs the survivors of a broken executor, with the same signal an outside
+        kill sends, often before the watchdog has looked: those deaths are the library's
+        reaction, never the one to name. Call it while the dead worker's sentinel has fired
+        and the survivors' have not (loky's done-callbacks run just before its kill).
+        """
+        for proc in self.watched():
+            if getattr(proc, "_popen", None) is not None and not wait([proc.sentinel], 0):
+                self._collateral.add(proc.pid or 0)
 
     def on_release(self, release: Callable[[], None]) -> None:
         """Have ``release`` run as the conductor leaves, however the run ends: it exits with

@@ -8,7 +8,8 @@ spans and the position inside a running batch come from inside the workers.
 
 Results stream back in order (``return_as="generator"``) and are summed as they come. loky
 keeps its executor alive for reuse after ``Parallel`` returns; the run shuts it down, so
-nothing outlives it. A worker killed mid-run breaks loky's executor; the watchdog names it.
+nothing outlives it. A worker killed mid-run breaks loky's executor; the watchdog, which
+knows every loky worker from its creation, names it (not the siblings loky kills after).
 With ``n_jobs=1`` joblib runs every call in this process, as one lane of the conductor.
 """
 
@@ -27,7 +28,7 @@ from joblib import Parallel, delayed
 from joblib.externals.loky import get_reusable_executor, reusable_executor
 from joblib.externals.loky.backend import reduction as loky_reduction
 
-from workers.context import RunContext
+from workers.context import RunContext, WatchingContext
 from workers.probe import ProbeConfig, attach, current_lane, init_pool_worker
 from workers.strategies import Strategy
 
@@ -75,16 +76,38 @@ def _reduce_probe_config(config: ProbeConfig) -> tuple[Any, tuple[bytes]]:
 
 
 class RaiseAwareLokyBackend(joblib_parallel.LokyBackend):  # type: ignore[misc]
-    """joblib's loky backend, saying when a call raised before joblib kills its own workers.
+    """joblib's loky backend, saying how a call failed before anyone kills the workers.
 
-    When a call raises, joblib aborts by SIGKILLing every loky worker; the watchdog must not
-    take those deaths for a worker killed from outside, and report them instead of the
-    call's own exception. A worker that really died breaks the executor instead.
+    When a call raises, joblib aborts by SIGKILLing every loky worker; when a worker dies,
+    loky SIGKILLs the others. The watchdog must take neither for a worker killed from
+    outside: ``on_call_error`` runs before joblib's abort, ``on_broken`` before loky's kill
+    (loky runs the futures' callbacks, then kills), while only the dead worker has ended.
     """
 
-    def __init__(self, on_call_error: Callable[[], None], **backend_kwargs: Any) -> None:
+    def __init__(
+        self,
+        on_call_error: Callable[[], None],
+        on_broken: Callable[[], None],
+        on_process: Callable[[Any], None],
+        **backend_kwargs: Any,
+    ) -> None:
         super().__init__(**backend_kwargs)
         self._on_call_error = on_call_error
+        self._on_broken = on_broken
+        self._on_process = on_process
+
+    def configure(self, *args: Any, **kwargs: Any) -> int:
+        """Get loky's executor as joblib does, and see each of its workers from its creation.
+
+        joblib does not hand a context to loky (it keeps ``context`` for its reducers), so
+        the executor's own context is wrapped before its first submit starts any worker:
+        then even a worker killed before the watchdog's first look is known by its pid.
+        """
+        n_jobs: int = super().configure(*args, **kwargs)
+        executor = self._workers
+        if not isinstance(executor._context, WatchingContext):
+            executor._context = WatchingContext(executor._context, self._on_process)
+        return n_jobs
 
     def submit(self, func: Any, callback: Any = None) -> Future[Any]:
         """Submit as joblib does, with our look at the outcome before joblib's callback."""
@@ -98,14 +121,10 @@ class RaiseAwareLokyBackend(joblib_parallel.LokyBackend):  # type: ignore[misc]
         if future.cancelled():
             return
         error = future.exception()
-        if error is not None and not isinstance(error, BrokenProcessPool):
+        if isinstance(error, BrokenProcessPool):
+            self._on_broken()
+        elif error is not None:
             self._on_call_error()
-
-
-def _loky_workers() -> list[Any]:
-    """The loky executor's worker processes, for the watchdog (none before it exists)."""
-    executor = reusable_executor._executor
-    return [] if executor is None else list(executor._processes.values())
 
 
 def _delete_memmapping_folders() -> None:
@@ -130,7 +149,6 @@ def run_joblib(ctx: RunContext) -> int:
     in_process = attach(ctx.probe, watch_parent=False) if k == 1 else None
     if in_process is None:
         loky_reduction.register(ProbeConfig, _reduce_probe_config)
-        ctx.watch(_loky_workers)
         ctx.on_release(_delete_memmapping_folders)
     else:
         ctx.extra["note"] = "n_jobs=1: joblib runs every call in this process, with no workers"
@@ -139,7 +157,11 @@ def run_joblib(ctx: RunContext) -> int:
         ctx.tearing_down = True  # the deaths that follow are joblib's own abort
 
     backend = RaiseAwareLokyBackend(
-        call_raised, initializer=init_pool_worker, initargs=(ctx.probe,)
+        call_raised,
+        ctx.mark_survivors_collateral,
+        ctx.register,
+        initializer=init_pool_worker,
+        initargs=(ctx.probe,),
     )
     ctx.start_clock()
     with instrumented_batches():
