@@ -349,8 +349,10 @@ def test_an_unreachable_scheduler_fails_within_5s_with_one_line(kind: str, reque
 def test_dask_runs_on_an_existing_scheduler_and_leaves_it_running(run_to_end, finished) -> None:
     from distributed import LocalCluster
 
+    from workers.strategies.dask_cluster import NO_DASHBOARD
+
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, protocol="tcp://",
-                      host="127.0.0.1", dashboard_address=None) as cluster:  # fmt: skip
+                      host="127.0.0.1", **NO_DASHBOARD) as cluster:  # fmt: skip
         address = cluster.scheduler_address
         spec = RunSpec(strategy="dask", items=20_000, workers=2, chunksize=2000, scheduler=address)
         events, outcome = run_to_end(spec)

@@ -133,6 +133,14 @@ def _announce_workers(client: Client, lanes: WorkerLanes) -> int:
     return len(pids)
 
 
+# no dashboard, and the scheduler's HTTP routes (which it starts even without one) on a free
+# port: with ``dashboard_address=None`` they take 8787 and warn when anything else holds it
+NO_DASHBOARD: dict[str, Any] = {
+    "dashboard_address": "127.0.0.1:0",
+    "scheduler_kwargs": {"dashboard": False},
+}
+
+
 def _start_local_cluster(ctx: RunContext) -> tuple[LocalCluster, Client]:
     """K worker processes of one thread each; no dashboard, no log chatter on stderr."""
     dask.config.set({"distributed.worker.multiprocessing-method": ctx.spec.start_method})
@@ -141,8 +149,8 @@ def _start_local_cluster(ctx: RunContext) -> tuple[LocalCluster, Client]:
         threads_per_worker=1,
         processes=True,
         host="127.0.0.1",
-        dashboard_address=None,
         silence_logs=logging.CRITICAL,
+        **NO_DASHBOARD,
     )
     client = Client(cluster)
     client.wait_for_workers(ctx.workers)
