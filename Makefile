@@ -1,16 +1,25 @@
 # mpscope: `make run` opens the app, `make test` runs every check. Both set themselves up.
+#
+# PYTHON picks the interpreter (default python3): `make test PYTHON=python3.13` builds and
+# tests in venvs of its own (.venv-python3.13, .venv-workers-python3.13), found even where
+# pyenv's shims refuse a version that is not the selected one. DEPS=lowest installs the
+# lowest versions pyproject allows (`make test-lowest`: on the oldest supported Python).
 PYTHON ?= python3
-VENV := .venv
+DEPS ?= newest
+PY := $(shell sh .ci/find-python $(PYTHON))
+TAG := $(if $(filter python3,$(PYTHON)),,-$(notdir $(PYTHON)))$(if $(filter lowest,$(DEPS)),-lowest)
+VENV := .venv$(TAG)
 BIN := $(VENV)/bin
 # A second, Qt-free environment: tests/workers must pass where Qt cannot even be imported.
-VENV_W := .venv-workers
+VENV_W := .venv-workers$(TAG)
 BIN_W := $(VENV_W)/bin
 PIP_FLAGS := --quiet --disable-pip-version-check
-# the optional extra [distributed] (dask, joblib), for the Qt-free venv too: keep in step
-# with pyproject.toml
-DISTRIBUTED_DEPS := 'dask[distributed]>=2024.1' 'joblib>=1.5'
+OLDEST_PYTHON := python3.10
+# with DEPS=lowest every install is held to pyproject's lower bounds (.ci/requirements lowest)
+CONSTRAINTS = $(if $(filter lowest,$(DEPS)),-c $(1)/constraints.txt)
 
-.PHONY: run test check lint typecheck contracts test-workers test-app system-deps bench clean
+.PHONY: run test check lint typecheck contracts test-workers test-app test-lowest system-deps \
+	bench clean
 
 run: $(VENV)/.run-installed
 	$(BIN)/mpscope
@@ -29,33 +38,44 @@ test-workers: $(VENV_W)/.installed
 test-app: $(VENV)/.test-installed system-deps
 	$(BIN)/python -m pytest -q tests --ignore=tests/workers
 
+# the whole suite with the lowest dependency versions pyproject allows, on the oldest Python
+test-lowest:
+	$(MAKE) test PYTHON=$(OLDEST_PYTHON) DEPS=lowest
+
 system-deps:
 	@sh .ci/ensure-xvfb
 
 bench: $(VENV)/.test-installed
 	$(BIN)/python benchmarks/probe_overhead.py
 
+# a venv of PYTHON's, with current pip and (DEPS=lowest) the constraints file
+define make-venv
+	@test -n "$(PY)" || { echo "make: no working interpreter '$(PYTHON)' on this machine"; exit 2; }
+	$(PY) -m venv $(1)
+	$(1)/bin/python -m pip install $(PIP_FLAGS) --upgrade pip
+	$(if $(filter lowest,$(DEPS)),$(1)/bin/python .ci/requirements lowest > $(1)/constraints.txt)
+endef
+
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install $(PIP_FLAGS) --upgrade pip
+	$(call make-venv,$(VENV))
 
 $(VENV)/.run-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install $(PIP_FLAGS) -e .
+	$(BIN)/python -m pip install $(PIP_FLAGS) $(call CONSTRAINTS,$(VENV)) -e .
 	touch $@
 
 $(VENV)/.test-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install $(PIP_FLAGS) -e '.[test,distributed]'
+	$(BIN)/python -m pip install $(PIP_FLAGS) $(call CONSTRAINTS,$(VENV)) -e '.[test,distributed]'
 	touch $@ $(VENV)/.run-installed
 
 $(BIN_W)/python:
-	$(PYTHON) -m venv $(VENV_W)
-	$(BIN_W)/python -m pip install $(PIP_FLAGS) --upgrade pip
+	$(call make-venv,$(VENV_W))
 
 $(VENV_W)/.installed: pyproject.toml | $(BIN_W)/python
-	$(BIN_W)/python -m pip install $(PIP_FLAGS) psutil tqdm 'pytest>=8' 'pytest-timeout>=2.3' \
-		$(DISTRIBUTED_DEPS)
+	$(BIN_W)/python .ci/requirements engine > $(VENV_W)/requirements.txt
+	$(BIN_W)/python -m pip install $(PIP_FLAGS) $(call CONSTRAINTS,$(VENV_W)) \
+		-r $(VENV_W)/requirements.txt
 	$(BIN_W)/python -m pip install $(PIP_FLAGS) --no-deps -e .
 	touch $@
 
 clean:
-	rm -rf $(VENV) $(VENV_W) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .venv .venv-* build *.egg-info .pytest_cache .mypy_cache .ruff_cache

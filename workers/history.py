@@ -125,7 +125,7 @@ def _problem_with(path: Path) -> str | None:
         conn = sqlite3.connect(path, timeout=5.0)
     except sqlite3.Error as exc:
         raise HistoryError(f"history {path} cannot be opened: {exc}") from None
-    try:
+    try:  # closed here, not left to the garbage collector (3.13 warns of that)
         check = conn.execute("PRAGMA quick_check").fetchone()
         if not check or check[0] != "ok":
             return f"damaged (quick_check: {check[0] if check else 'no answer'})"
@@ -170,12 +170,15 @@ class HistoryStore:
     """The run history (one SQLite file); open it, add runs, read, delete, clear, close.
 
     ``notice`` is a one-line message if the file found there was unusable and was moved
-    aside (show it to the user), else None. Operations raise HistoryError on failure.
+    aside (show it to the user), else None. Operations raise HistoryError on failure, and on
+    a store that was closed. Use it as a context manager, or close() it: its connection is
+    never left for the garbage collector.
     """
 
     def __init__(self, path: Path | str | None = None) -> None:
         self.path = Path(path) if path is not None else default_path()
         self.notice: str | None = None
+        self._conn: sqlite3.Connection | None = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             if self.path.exists() and self.path.stat().st_size > 0:
@@ -187,28 +190,43 @@ class HistoryStore:
                         "and a fresh history was started"
                     )
             self._conn = sqlite3.connect(self.path, timeout=5.0, isolation_level=None)
-            self._create_schema()
+            self._create_schema(self._conn)
         except (OSError, sqlite3.Error) as exc:
             raise HistoryError(f"history {self.path} cannot be used: {exc}") from None
 
-    def _create_schema(self) -> None:
-        """Make the tables and mark the file as an mpscope history (idempotent, one transaction)."""
+    def _create_schema(self, conn: sqlite3.Connection) -> None:
+        """Make the tables and mark the file as an mpscope history (idempotent, one transaction).
+
+        On failure the connection is closed before the error goes on.
+        """
         try:
-            self._conn.executescript(
+            conn.executescript(
                 "BEGIN IMMEDIATE;" + _SCHEMA
                 + f"PRAGMA application_id = {APPLICATION_ID};"
                 + f"PRAGMA user_version = {SCHEMA_VERSION};COMMIT;"
             )  # fmt: skip
         except sqlite3.Error:
-            if self._conn.in_transaction:
-                self._conn.execute("ROLLBACK")
-            self._conn.close()
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            conn.close()
+            self._conn = None
             raise
+
+    @property
+    def closed(self) -> bool:
+        """True once close() was called (or opening failed): every operation then raises."""
+        return self._conn is None
+
+    def _connection(self) -> sqlite3.Connection:
+        """The open connection; HistoryError once the store is closed."""
+        if self._conn is None:
+            raise HistoryError(f"history {self.path} is closed")
+        return self._conn
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         """Everything inside commits together or not at all."""
-        conn = self._conn
+        conn = self._connection()
         if not conn.in_transaction:
             conn.execute("BEGIN IMMEDIATE")
         try:
@@ -331,13 +349,15 @@ class HistoryStore:
 
     def _read(self, query: str, params: list[Any]) -> list[Any]:
         try:
-            return self._conn.execute(query, params).fetchall()
+            return self._connection().execute(query, params).fetchall()
         except sqlite3.Error as exc:
             raise HistoryError(f"history {self.path} cannot be read: {exc}") from None
 
     def close(self) -> None:
-        """Close the file (the store is unusable afterwards)."""
-        self._conn.close()
+        """Close the file; the store cannot be used afterwards (closing twice is harmless)."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
 
     def __enter__(self) -> HistoryStore:
         return self

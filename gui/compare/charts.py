@@ -31,7 +31,7 @@ from gui.compare.chart_style import (
     whisker_item,
 )
 from gui.palette import current_palette, style_plot_widget
-from gui.views.plot_helpers import legend_html
+from gui.views.plot_helpers import labelled_line, legend_html
 from workers.compare import BASELINE_STRATEGY, CellSummary
 
 BAR_THICKNESS = 0.6
@@ -129,9 +129,7 @@ class MatrixCharts(QWidget):
             plot.setLabel("bottom", "workers (K)")
             plot.showGrid(x=False, y=True, alpha=0.25)
             plot.getAxis("left").enableAutoSIPrefix(False)
-            line = pg.InfiniteLine(
-                1.0, angle=90, movable=False, label="", labelOpts={"position": 0.92}
-            )
+            line = labelled_line(1.0, angle=90, label="", position=0.92)
             plot.addItem(line)
             self.core_lines.append(line)
 

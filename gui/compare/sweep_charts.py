@@ -28,7 +28,7 @@ from gui.compare.chart_style import (
     whisker_item,
 )
 from gui.palette import current_palette, style_plot_widget
-from gui.views.plot_helpers import CountAxis, legend_html
+from gui.views.plot_helpers import CountAxis, labelled_line, legend_html
 from workers.compare import SweepSeries
 from workers.units import format_count, format_rate
 
@@ -130,9 +130,7 @@ class SweepCharts(QWidget):
         self.grain_plot.setLabel("bottom", "work per item (the loop's time / N)")
         self.grain_plot.setLabel("left", "speed-up", units="×")
         self.loop_line = pg.InfiniteLine(1.0, angle=0, movable=False)
-        self.ideal_line = pg.InfiniteLine(
-            2.0, angle=0, movable=False, label="ideal", labelOpts={"position": 0.08}
-        )
+        self.ideal_line = labelled_line(2.0, angle=0, label="ideal", position=0.08)
         self.grain_plot.addItem(self.loop_line)
         self.grain_plot.addItem(self.ideal_line)
         self.findings = QLabel(objectName="sweepFindings")

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QWidget
 
 from gui.counter.timeline import CounterFrame, CounterTimeline
 from gui.palette import is_dark, style_plot_widget, total_color, worker_color
-from gui.views.plot_helpers import CountAxis
+from gui.views.plot_helpers import CountAxis, labelled_line
 
 PLOT_HZ = 20.0  # the plot's own refresh rate, below the view's frame rate
 LIVE_PLOT_HZ = 10.0
@@ -56,11 +56,8 @@ class CounterPlot(pg.PlotWidget):
         self.legend = plot.addLegend(offset=(6, 2), colCount=8, labelTextSize="8pt")
         self.value_line = plot.plot([], [], name="value", skipFiniteCheck=True)
         self.value_tail = plot.plot([], [], skipFiniteCheck=True)
-        self.expected_line = pg.InfiniteLine(
-            angle=0,
-            movable=False,
-            label="expected {value:,.0f}",
-            labelOpts={"position": 0.985, "anchors": [(1, 1), (1, 1)]},
+        self.expected_line = labelled_line(
+            angle=0, label="expected {value:,.0f}", position=0.985, anchors=[(1, 1), (1, 1)]
         )
         plot.addItem(self.expected_line)
         self.playhead = pg.InfiniteLine(angle=90, movable=False)

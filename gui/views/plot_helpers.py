@@ -1,4 +1,5 @@
-"""Small pieces the live plots share: a compact count axis and an x range that follows the run."""
+"""Small pieces the plots share: a compact count axis, an x range that follows the run, legends,
+titles and lines with a label."""
 
 from __future__ import annotations
 
@@ -91,6 +92,38 @@ class ClockFollower:
                 return
         box.setXRange(0.0, right, padding=0.01)
         self.shown = right
+
+
+class ViewSizedLabel(pg.InfLineLabel):
+    """An InfiniteLine's label that places itself only once its view has a size.
+
+    Before a plot is laid out its view has no size, so the line's scene transform is
+    singular, and pyqtgraph's TextItem would invert it through a NumPy fallback (which NumPy
+    2.5 deprecates). Nothing can be placed in a view of no size anyway: the view's next
+    transform change, when it gets one, places the label.
+    """
+
+    def updateTransform(self, force: bool = False) -> None:
+        """Place the label as pyqtgraph does, unless the line's transform is singular."""
+        line = self.parentItem()
+        if line is not None and line.sceneTransform().determinant() == 0:
+            return
+        super().updateTransform(force)
+
+
+def labelled_line(
+    pos: float | None = None,
+    *,
+    angle: float,
+    label: str,
+    position: float,
+    anchors: list[tuple[float, float]] | None = None,
+) -> pg.InfiniteLine:
+    """A fixed InfiniteLine with ``label`` (a format string of ``value`` allowed) at
+    ``position`` along it, placed only once its view has a size (see ViewSizedLabel)."""
+    line = pg.InfiniteLine(pos, angle=angle, movable=False)
+    line.label = ViewSizedLabel(line, text=label, position=position, anchors=anchors)
+    return line
 
 
 def nice_ceiling(value: float) -> float:

@@ -15,6 +15,7 @@ from gui.views.plot_helpers import (
     ClockFollower,
     RedrawBudget,
     cache_axes,
+    labelled_line,
 )
 from workers.units import format_count, format_seconds
 
@@ -108,9 +109,7 @@ class TimelinePlot(QWidget):
         view_box.enableAutoRange(y=False)
         self.startup_bars = pg.BarGraphItem(x0=[], x1=[], y=[], height=STARTUP_HEIGHT, pen=None)
         self.open_bars = pg.BarGraphItem(x0=[], x1=[], y=[], height=BAR_HEIGHT)
-        self.end_line = pg.InfiniteLine(
-            angle=90, movable=False, label="end", labelOpts={"position": 0.97}
-        )
+        self.end_line = labelled_line(angle=90, label="end", position=0.97)
         self.end_line.setVisible(False)
         for item in (self.startup_bars, self.open_bars, self.end_line):
             plot.addItem(item)

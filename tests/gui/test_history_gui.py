@@ -7,6 +7,7 @@ import csv
 import json
 import os
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -300,11 +301,10 @@ def test_a_store_from_a_newer_mpscope_is_left_alone_and_the_session_still_record
     folder = data_dir()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / FILE_NAME
-    with sqlite3.connect(path) as conn:
+    with closing(sqlite3.connect(path)) as conn, conn:
         conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
         conn.execute("CREATE TABLE runs (id INTEGER PRIMARY KEY, future TEXT)")
-    conn.close()
     before = path.read_bytes()
 
     w = open_window(qtbot)

@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -426,7 +427,7 @@ def mpscope(*args: str, data_dir: Path, timeout: float = 90) -> subprocess.Compl
 
 
 def stored_runs(data_dir: Path) -> int:
-    with sqlite3.connect(data_dir / "history.sqlite3") as conn:
+    with closing(sqlite3.connect(data_dir / "history.sqlite3")) as conn, conn:
         return int(conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0])
 
 

@@ -6,6 +6,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +74,24 @@ def test_delete_and_clear(tmp_path: Path) -> None:
         assert store.count() == 0 and store.runs() == []
 
 
+def test_a_closed_store_refuses_every_operation_in_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    store = HistoryStore(path)
+    store.add(record())
+    store.close()
+    store.close()  # twice is harmless
+    assert store.closed
+    for operation in (
+        store.count, store.runs, lambda: store.get(1), lambda: store.add(record()),
+        lambda: store.delete([1]), store.clear,
+    ):  # fmt: skip
+        with pytest.raises(HistoryError, match="is closed") as info:
+            operation()
+        assert str(path) in str(info.value) and "\n" not in str(info.value)
+    with HistoryStore(path) as reopened:  # nothing was lost by closing
+        assert reopened.count() == 1
+
+
 def test_a_failing_batch_stores_nothing(tmp_path: Path) -> None:
     with HistoryStore(tmp_path / "h.sqlite3") as store:
         store.add(record(wall=0.1))
@@ -107,7 +126,7 @@ def test_a_crash_mid_write_leaves_the_store_intact(tmp_path: Path) -> None:
     with HistoryStore(path) as store:
         assert store.notice is None
         assert [r.record["wall_s"] for r in store.runs()] == [0.1, 0.2]
-    with sqlite3.connect(path) as conn:
+    with closing(sqlite3.connect(path)) as conn, conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
@@ -133,17 +152,15 @@ def test_a_garbage_file_is_kept_aside_and_a_fresh_store_started(tmp_path: Path) 
 
 def test_a_foreign_sqlite_database_is_kept_aside(tmp_path: Path) -> None:
     path = tmp_path / "history.sqlite3"
-    with sqlite3.connect(path) as conn:
+    with closing(sqlite3.connect(path)) as conn, conn:
         conn.execute("CREATE TABLE users (name TEXT)")
         conn.execute("INSERT INTO users VALUES ('ada')")
-    conn.close()
     with HistoryStore(path) as store:
         assert store.notice is not None and "another program's SQLite database" in store.notice
         assert store.count() == 0
     (aside,) = _bad_files(tmp_path, path)
-    with sqlite3.connect(aside) as conn:
+    with closing(sqlite3.connect(aside)) as conn, conn:
         assert conn.execute("SELECT name FROM users").fetchall() == [("ada",)]
-    conn.close()
     # a second bad file the same second gets its own name
     path.write_bytes(b"garbage")
     with HistoryStore(path) as store:
@@ -155,9 +172,8 @@ def test_a_store_from_a_newer_mpscope_is_left_untouched(tmp_path: Path) -> None:
     path = tmp_path / "history.sqlite3"
     with HistoryStore(path) as store:
         store.add(record())
-    with sqlite3.connect(path) as conn:
+    with closing(sqlite3.connect(path)) as conn, conn:
         conn.execute(f"PRAGMA user_version = {history.SCHEMA_VERSION + 1}")
-    conn.close()
     before = path.read_bytes()
     with pytest.raises(HistoryError, match="newer mpscope") as info:
         HistoryStore(path)
