@@ -119,6 +119,9 @@ class RunHandle:
         if self._terminal is not None and (exhausted or self._conductor_gone()):
             if not exhausted:
                 self._read_queue(out, None, time.perf_counter() + 1.0)
+            # the conductor's last events (WorkerExited) may have come in with the verdict,
+            # after the queue was read: they go out before it, never stay behind
+            self._take_control_events(out)
             out.append(self._terminal)
             self.outcome = self._terminal
             self._close_channels()
@@ -139,11 +142,14 @@ class RunHandle:
         except (EOFError, OSError):
             pass
 
+    def _take_control_events(self, out: list[Event]) -> None:
+        """Move the conductor's events read so far (not the verdict) into ``out``."""
+        out.extend(self._control_buffer)
+        self._control_buffer.clear()
+
     def _read_queue(self, out: list[Event], max_events: int | None, deadline: float | None) -> bool:
         """Move available events into ``out``; True if the queue was found empty."""
-        if self._control_buffer:
-            out.extend(self._control_buffer)
-            self._control_buffer.clear()
+        self._take_control_events(out)
         if self._events is None:
             return True
         n = 0
