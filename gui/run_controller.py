@@ -10,7 +10,9 @@ The bridge between the engine (``workers.runner``, no Qt) and the window:
   draining goes on: the verdict (RunCancelled) arrives like any other event, within a second
   (the handle kills the run's tree itself if the conductor does not stop in time);
 * a finished run's handle is closed (reaped, its process group checked gone) on the helper
-  thread, before any next start;
+  thread; only then does the run count as ended (``state``, ``run_ended``), so a window that
+  says "finished" or "cancelled" has no process of that run left, and no next run can start
+  before they are gone;
 * ``shutdown()`` (window closing) stops whatever is live and waits until no process is left.
 
 A ``RunHandle`` is not thread-safe, so every use of it goes through one lock (the helper
@@ -40,6 +42,9 @@ DRAIN_BUDGET_S = 0.005
 # many ms whether it is up; the helper thread itself never touches a Qt object (see _poll_start)
 START_POLL_MS = 10
 SHUTDOWN_TIMEOUT_S = 10.0
+# how long the helper thread waits for a finished run's killed processes to be gone: SIGKILL is
+# delivered asynchronously, and a niced process on a busy machine takes a while to die
+REAP_SETTLE_S = 1.0
 
 IDLE, STARTING, RUNNING, STOPPING = "idle", "starting", "running", "stopping"
 FINISHED, FAILED, CANCELLED = "finished", "failed", "cancelled"
@@ -70,6 +75,7 @@ class RunController(QObject):
         self._handle_lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mpscope-run")
         self._start_future: Future[RunHandle] | None = None
+        self._close_future: Future[None] | None = None
         self._stop_requested = False
         self._closed = False
         self._t_start = 0.0
@@ -80,6 +86,9 @@ class RunController(QObject):
         self._start_timer = QTimer(self)
         self._start_timer.setInterval(START_POLL_MS)
         self._start_timer.timeout.connect(self._poll_start)
+        self._close_timer = QTimer(self)
+        self._close_timer.setInterval(START_POLL_MS)
+        self._close_timer.timeout.connect(self._poll_close)
 
     # -- what the window reads -----------------------------------------------------------------
     @property
@@ -130,8 +139,8 @@ class RunController(QObject):
 
     def stop(self) -> None:
         """Stop the live run (it ends within about a second); nothing happens when idle."""
-        if not self.busy or self._stop_requested:
-            return
+        if not self.busy or self._stop_requested or self._close_future is not None:
+            return  # idle, already stopping, or over and being reaped
         self._stop_requested = True
         self._set_state(STOPPING)
         if self._handle is not None:
@@ -145,6 +154,7 @@ class RunController(QObject):
         self._closed = True
         self._drain_timer.stop()
         self._start_timer.stop()
+        self._close_timer.stop()
         handle = self._handle
         if handle is None and self._start_future is not None:
             try:
@@ -156,7 +166,10 @@ class RunController(QObject):
                 handle.close()  # cancels (and kills the tree) if still running
         self._handle = None
         self._pool.shutdown(wait=True)
-        if self.busy:
+        if self._close_future is not None:  # it had ended and was being reaped: now it is
+            self._close_future = None
+            self._announce_end()
+        elif self.busy:
             self._t_end = time.monotonic()
             self._set_state(CANCELLED)
             self.busy_changed.emit(False)
@@ -179,16 +192,32 @@ class RunController(QObject):
             self._finish(handle)
 
     def _finish(self, handle: RunHandle | None) -> None:
+        """The verdict is in: reap the run, then announce its end (``_announce_end``)."""
         self._drain_timer.stop()
         self._handle = None
-        if handle is not None:
-            # reaping and checking the process group takes tens of ms: on the helper thread,
-            # which also starts the next run, so a run never starts before the last one is gone
-            if self._closed:
-                handle.close(settle_s=0.2)
-            else:
-                self._pool.submit(handle.close, 0.2)
         self._t_end = time.monotonic()
+        if handle is not None and not self._closed:
+            # reaping and checking the process group takes tens of ms (more on a busy
+            # machine, where a SIGKILLed worker takes a while to go): on the helper thread,
+            # polled from here, so the window never waits and never says "ended" too soon
+            self._close_future = self._pool.submit(handle.close, REAP_SETTLE_S)
+            self._close_timer.start()
+            return
+        if handle is not None:
+            handle.close(settle_s=0.2)
+        self._announce_end()
+
+    def _poll_close(self) -> None:
+        """Announce the run's end once the helper thread has reaped it."""
+        future = self._close_future
+        if future is None or not future.done():
+            return
+        self._close_timer.stop()
+        self._close_future = None
+        self._announce_end()
+
+    def _announce_end(self) -> None:
+        """The run is over and its processes are gone: the ended state and ``run_ended``."""
         outcome = self.model.outcome
         state = self.model.state
         self._set_state(state if state in ENDED_STATES else FAILED)

@@ -221,6 +221,12 @@ class RunModel(QObject):
         return self.started.units if self.started else 0
 
     @property
+    def reported(self) -> bool:
+        """True once any worker reported progress: before that a live plot has nothing to draw
+        (and should not spend its redraw budget on nothing, or a short run is never drawn)."""
+        return len(self.total) > 0
+
+    @property
     def done(self) -> int:
         """Work units done over all lanes."""
         return sum(lane.done for lane in self.lanes.values())

@@ -91,9 +91,12 @@ class ThroughputPlot(QWidget):
         live = model.live
         if model.version == self._drawn_version and not live:
             return
-        if model.version != self._drawn_version and self._budget.due(live):
-            self._drawn_version = model.version
-            self._update_curves()
+        if model.version != self._drawn_version:
+            if not model.reported:  # keep the budget: the first progress is drawn at once
+                self._drawn_version = model.version
+            elif self._budget.due(live):
+                self._drawn_version = model.version
+                self._update_curves()
         self._follower.apply(model.clock(), model.live, model.expected_end())
 
     # -- drawing --------------------------------------------------------------------------------

@@ -141,7 +141,8 @@ class TimelinePlot(QWidget):
         if model.version == self._drawn_version and not live:
             return
         clock = model.clock()
-        if self._budget.due(live):
+        # while live, before any progress there is nothing to draw: keep the budget for it
+        if (model.reported or not live) and self._budget.due(live):
             if model.version != self._drawn_version:
                 self._drawn_version = model.version
                 self._update_lanes()
