@@ -156,7 +156,13 @@ class ProgressView(QWidget):
         if model.generation != self._generation:
             self._clear()
         live = model.live
-        if (model.version == self._drawn_version and not live) or not self._budget.due(live):
+        changed = model.version != self._drawn_version
+        if not changed and not live:
+            return
+        if live and not model.reported:
+            if not changed:
+                return  # nothing new, and the budget is kept: the first progress shows at once
+        elif not self._budget.due(live):
             return
         self._drawn_version = model.version
         units, done = model.units, model.done
