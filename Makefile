@@ -17,6 +17,7 @@ PIP_FLAGS := --quiet --disable-pip-version-check
 OLDEST_PYTHON := python3.10
 # with DEPS=lowest every install is held to pyproject's lower bounds (.ci/requirements lowest)
 CONSTRAINTS = $(if $(filter lowest,$(DEPS)),-c $(1)/constraints.txt)
+CONSTRAINTS_FILE = $(if $(filter lowest,$(DEPS)),$(1)/constraints.txt)
 
 .PHONY: run test check lint typecheck contracts test-workers test-app test-lowest system-deps \
 	bench clean
@@ -48,29 +49,32 @@ system-deps:
 bench: $(VENV)/.test-installed
 	$(BIN)/python benchmarks/probe_overhead.py
 
-# a venv of PYTHON's, with current pip and (DEPS=lowest) the constraints file
+# a venv of PYTHON's, with current pip
 define make-venv
 	@test -n "$(PY)" || { echo "make: no working interpreter '$(PYTHON)' on this machine"; exit 2; }
 	$(PY) -m venv $(1)
 	$(1)/bin/python -m pip install $(PIP_FLAGS) --upgrade pip
-	$(if $(filter lowest,$(DEPS)),$(1)/bin/python .ci/requirements lowest > $(1)/constraints.txt)
 endef
+
+# DEPS=lowest: pyproject's lower bounds as pins, for the venv's own interpreter
+%/constraints.txt: pyproject.toml | %/bin/python
+	$*/bin/python .ci/requirements lowest > $@
 
 $(BIN)/python:
 	$(call make-venv,$(VENV))
 
-$(VENV)/.run-installed: pyproject.toml | $(BIN)/python
+$(VENV)/.run-installed: pyproject.toml $(call CONSTRAINTS_FILE,$(VENV)) | $(BIN)/python
 	$(BIN)/python -m pip install $(PIP_FLAGS) $(call CONSTRAINTS,$(VENV)) -e .
 	touch $@
 
-$(VENV)/.test-installed: pyproject.toml | $(BIN)/python
+$(VENV)/.test-installed: pyproject.toml $(call CONSTRAINTS_FILE,$(VENV)) | $(BIN)/python
 	$(BIN)/python -m pip install $(PIP_FLAGS) $(call CONSTRAINTS,$(VENV)) -e '.[test,distributed]'
 	touch $@ $(VENV)/.run-installed
 
 $(BIN_W)/python:
 	$(call make-venv,$(VENV_W))
 
-$(VENV_W)/.installed: pyproject.toml | $(BIN_W)/python
+$(VENV_W)/.installed: pyproject.toml $(call CONSTRAINTS_FILE,$(VENV_W)) | $(BIN_W)/python
 	$(BIN_W)/python .ci/requirements engine > $(VENV_W)/requirements.txt
 	$(BIN_W)/python -m pip install $(PIP_FLAGS) $(call CONSTRAINTS,$(VENV_W)) \
 		-r $(VENV_W)/requirements.txt

@@ -155,7 +155,9 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         menu = self.menuBar()
-        file_menu = menu.addMenu("&File")
+        # the menus are kept here: PySide6 before 6.11.2 hands back a dead wrapper from
+        # QAction.menu() once the first wrapper of a menu was collected
+        self.file_menu = file_menu = menu.addMenu("&File")
         shot = QAction("Save &screenshot…", self)
         shot.setShortcut(QKeySequence("Ctrl+Shift+S"))
         shot.setToolTip("Save a PNG of the window as it is now")
@@ -169,11 +171,11 @@ class MainWindow(QMainWindow):
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
-        run_menu = menu.addMenu("&Run")
+        self.run_menu = run_menu = menu.addMenu("&Run")
         run_menu.addAction(self.controls.run_action)
         run_menu.addAction(self.controls.stop_action)
         run_menu.addAction(self.compare.setup.compare_action)
-        help_menu = menu.addMenu("&Help")
+        self.help_menu = help_menu = menu.addMenu("&Help")
         about = QAction("&About mpscope", self)
         about.triggered.connect(self._about)
         help_menu.addAction(about)

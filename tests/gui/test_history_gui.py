@@ -156,7 +156,8 @@ def test_export_csv_and_json_then_import_compares_two_machines(qtbot, monkeypatc
     live_run(qtbot, w, "sequential")
     live_run(qtbot, w, "pool-map")
     page = w.compare
-    file_menu = w.menuBar().actions()[0].menu()
+    file_menu = w.file_menu
+    assert w.menuBar().actions()[0].text() == file_menu.title() == "&File"
     for action in page.exports.actions():  # in the File menu, each with a shortcut
         assert action in file_menu.actions() and not action.shortcut().isEmpty()
     w.pages.setCurrentWidget(page)
