@@ -27,7 +27,7 @@ run: $(VENV)/.run-installed
 
 test: check test-workers test-app
 
-check: $(VENV)/.test-installed
+check: $(VENV)/.test-installed | build/view/mpscope
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -45,6 +45,12 @@ test-lowest:
 
 system-deps:
 	@sh .ci/ensure-xvfb
+
+# mypy finds modules by path and cannot follow the editable install's import hook: a link
+# named mpscope to the repository's root (the package's folder) lets it see mpscope.workers
+build/view/mpscope:
+	mkdir -p build/view
+	ln -sfn ../.. $@
 
 bench: $(VENV)/.test-installed
 	$(BIN)/python benchmarks/probe_overhead.py

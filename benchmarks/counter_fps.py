@@ -40,8 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from gui.app import create_window
-    from workers.spec import RunSpec
+    from mpscope.gui.app import create_window
+    from mpscope.workers.spec import RunSpec
 
     window = create_window()
     window.resize(1280, 800)

@@ -7,7 +7,7 @@ During a run at full event rate with all four live views visible:
 * the GUI process's own CPU while the run is live (target <= 10 % of one core);
 
 and the observer effect: the wall time (measured inside the conductor) of the same run started
-from the window and headless (``python -m workers run --json``), alternating A B A B, reported
+from the window and headless (``python -m mpscope run --json``), alternating A B A B, reported
 as the median of the per-pair ratios GUI / headless (target <= 1.05; on 2 cores the window's
 own CPU use steals from the workers).
 
@@ -78,8 +78,8 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def _spec(args: argparse.Namespace):  # -> RunSpec
-    from workers.spec import RunSpec, validate_spec
-    from workers.units import parse_count
+    from mpscope.workers.spec import RunSpec, validate_spec
+    from mpscope.workers.units import parse_count
 
     return validate_spec(
         RunSpec(
@@ -178,7 +178,7 @@ def control_gaps(window, seconds: float, burners: int) -> tuple[float, float]:
 
     from PySide6.QtCore import QEventLoop, Qt, QTimer
 
-    from gui.run_controller import RUN_NICENESS
+    from mpscope.gui.run_controller import RUN_NICENESS
 
     ctx = mp.get_context("spawn")
     procs = [ctx.Process(target=_burn, daemon=True) for _ in range(burners)]
@@ -210,7 +210,7 @@ def run_headless(spec) -> float:
     cmd = [
         sys.executable,
         "-m",
-        "workers",
+        "mpscope",
         "run",
         "--strategy",
         spec.strategy,
@@ -247,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("MPSCOPE_NO_CALIBRATION", "1")
     from PySide6.QtWidgets import QApplication
 
-    from gui.app import create_window
+    from mpscope.gui.app import create_window
 
     spec = _spec(args)
     window = create_window()

@@ -51,12 +51,12 @@ from probe_overhead import (
     run_instrumented,
 )
 
-from workers import RunSpec
-from workers.context import worker_context
-from workers.probe import ProbeConfig, init_pool_worker, instrumented_pool_tasks
-from workers.runner import CONSUMER_POLL_S
-from workers.spec import SpecError, validate_spec
-from workers.workloads import WORKLOADS
+from mpscope.workers import RunSpec
+from mpscope.workers.context import worker_context
+from mpscope.workers.probe import ProbeConfig, init_pool_worker, instrumented_pool_tasks
+from mpscope.workers.runner import CONSUMER_POLL_S
+from mpscope.workers.spec import SpecError, validate_spec
+from mpscope.workers.workloads import WORKLOADS
 
 VARIANTS = ("bare", "attached", "reporting", "reporting-slow", "mpscope")
 
@@ -104,7 +104,7 @@ def _block_worker(me: int, config: Any, plan: list[bool], n: int, out: Any) -> N
     """One busy worker with a lane: blocks of ``n`` heavy items, each either reporting (a
     running chunk: the sampler reads the position and sends packets every tick) or idle (the
     sampler ticks, nothing to send), in ``plan``'s order; wall and CPU time per block."""
-    from workers import probe
+    from mpscope.workers import probe
 
     job = WORKLOADS["heavy"].job(2000)
     lane = probe.attach(config, me, watch_parent=False)

@@ -32,14 +32,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import psutil
 
-from workers import RunSpec, start_run
-from workers.context import worker_context
-from workers.events import RunFinished
-from workers.runner import CONSUMER_POLL_S
-from workers.spec import validate_spec
-from workers.strategies.process_split import split
-from workers.units import parse_count
-from workers.workloads import WORKLOADS
+from mpscope.workers import RunSpec, start_run
+from mpscope.workers.context import worker_context
+from mpscope.workers.events import RunFinished
+from mpscope.workers.runner import CONSUMER_POLL_S
+from mpscope.workers.spec import validate_spec
+from mpscope.workers.strategies.process_split import split
+from mpscope.workers.units import parse_count
+from mpscope.workers.workloads import WORKLOADS
 
 
 def _slice_sum(job: Callable[..., int], lo: int, hi: int, q: Any) -> None:
@@ -248,7 +248,7 @@ def _pool_init(config: Any) -> None:
 
 def _pool_task(args: tuple[bool, str, int, int, int]) -> float:
     """One chunk, timed inside the worker: bare ``list(map(job, chunk))`` or the probed one."""
-    from workers import probe
+    from mpscope.workers import probe
 
     probed, workload, grain, first, count = args
     job = WORKLOADS[workload].job(grain)
@@ -285,7 +285,7 @@ def drain_packets(events: Any, poll_s: float = 0.0) -> None:
 def probe_channel(interval: float) -> Iterator[tuple[Any, Any]]:
     """A forkserver context and a ProbeConfig whose queue a reader process drains every
     CONSUMER_POLL_S, as a run's consumer does; the reader is stopped and joined on exit."""
-    from workers.probe import ProbeConfig
+    from mpscope.workers.probe import ProbeConfig
 
     ctx = worker_context("forkserver")
     events = ctx.Queue()  # as a run's
@@ -328,7 +328,7 @@ def _side_by_side_worker(
 ) -> None:
     """One of two processes computing the same heavy items at the same moments; in each slot
     of ``plan`` one of them carries the probe (its sampler ticking) and the other does not."""
-    from workers import probe
+    from mpscope.workers import probe
 
     job = WORKLOADS["heavy"].job(2000)
     rows = []

@@ -9,10 +9,10 @@ from PySide6.QtCore import QCoreApplication, QTimer
 from PySide6.QtGui import QFont, QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication
 
-import resources
-from gui.main_window import MainWindow
-from gui.settings import APPLICATION, ORGANIZATION
-from gui.theme import apply_theme
+from mpscope import resources
+from mpscope.gui.main_window import MainWindow
+from mpscope.gui.settings import APPLICATION, ORGANIZATION
+from mpscope.gui.theme import apply_theme
 
 MIN_POINT_SIZE = 10.0  # some platforms default to 9 pt, small for a tool read at a distance
 

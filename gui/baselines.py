@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from workers.events import RunFinished
-from workers.spec import RunSpec
+from mpscope.workers.events import RunFinished
+from mpscope.workers.spec import RunSpec
 
 BaselineKey = tuple[str, int, int | None, float | None]
 

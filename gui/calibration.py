@@ -14,8 +14,8 @@ import os
 import time
 from collections.abc import Mapping
 
-from workers.catalog import STRATEGIES, accepted_workloads
-from workers.workloads import DEFAULT_GRAIN, WORKLOADS
+from mpscope.workers.catalog import STRATEGIES, accepted_workloads
+from mpscope.workers.workloads import DEFAULT_GRAIN, WORKLOADS
 
 TARGET_SEQUENTIAL_S = 2.5  # what a proposed size should take as a plain for-loop
 RESULT_LIST_CAP_BYTES = 1.5 * 2**30  # largest full result list a proposal may cause

@@ -14,10 +14,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QComboBox
 
-from workers.catalog import STRATEGIES, unfit_reason
-from workers.optional import unavailable_reason
-from workers.spec import available_start_methods, default_start_method
-from workers.workloads import WORKLOADS
+from mpscope.workers.catalog import STRATEGIES, unfit_reason
+from mpscope.workers.optional import unavailable_reason
+from mpscope.workers.spec import available_start_methods, default_start_method
+from mpscope.workers.workloads import WORKLOADS
 
 
 def _start_method_unused() -> dict[str, str]:

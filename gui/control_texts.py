@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from gui.choice_combos import START_METHOD_UNUSED
-from workers.catalog import STRATEGIES, auto_chunksize
-from workers.spec import RunSpec, cpu_count
-from workers.units import format_count
+from mpscope.gui.choice_combos import START_METHOD_UNUSED
+from mpscope.workers.catalog import STRATEGIES, auto_chunksize
+from mpscope.workers.spec import RunSpec, cpu_count
+from mpscope.workers.units import format_count
 
 STRATEGY_TIP = (
     "How the work is split: a plain loop, processes, pools, threads, an executor or a "

@@ -25,14 +25,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui import choice_combos as combos
-from gui import control_texts as texts
-from gui.calibration import ItemProposals
-from gui.fault_section import FaultSection
-from gui.settings import ControlChoices
-from gui.strategy_options import StrategyOptions
-from workers.catalog import STRATEGIES
-from workers.spec import (
+from mpscope.gui import choice_combos as combos
+from mpscope.gui import control_texts as texts
+from mpscope.gui.calibration import ItemProposals
+from mpscope.gui.fault_section import FaultSection
+from mpscope.gui.settings import ControlChoices
+from mpscope.gui.strategy_options import StrategyOptions
+from mpscope.workers.catalog import STRATEGIES
+from mpscope.workers.spec import (
     MAX_GRAIN,
     MAX_SLEEP_MS,
     RunSpec,
@@ -41,8 +41,8 @@ from workers.spec import (
     default_start_method,
     validate_spec,
 )
-from workers.units import format_count, parse_count
-from workers.workloads import DEFAULT_GRAIN, DEFAULT_SLEEP_MS, WORKLOADS
+from mpscope.workers.units import format_count, parse_count
+from mpscope.workers.workloads import DEFAULT_GRAIN, DEFAULT_SLEEP_MS, WORKLOADS
 
 CHUNKSIZE_MAX = 2_000_000_000  # QSpinBox holds a 32-bit int
 

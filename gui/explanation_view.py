@@ -15,8 +15,8 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
-import resources
-from workers.catalog import STRATEGIES
+from mpscope import resources
+from mpscope.workers.catalog import STRATEGIES
 
 HEADING_SCALE = {1: 1.3, 2: 1.1, 3: 1.0}
 

@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLineEdit, QWidget
 from superqt import QCollapsible
 
-from workers.units import parse_count
+from mpscope.workers.units import parse_count
 
 FAULTS = (
     ("none", "no fault: the run goes as it should"),

@@ -23,11 +23,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Dispatch: ``mpscope run|strategies|workloads|compare ...`` or open the window."""
     args = list(sys.argv[1:] if argv is None else argv)
     if args and (args[0] in HEADLESS_COMMANDS or args[0] in ("-h", "--help")):
-        from workers.cli import main as cli_main
+        from mpscope.workers.cli import main as cli_main
 
         return cli_main(args)
     if args:
-        from workers.cli import main as cli_main
+        from mpscope.workers.cli import main as cli_main
 
         return cli_main(args)  # reports the unknown command as bad input (exit 2)
     if not has_display():
@@ -37,7 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_NO_DISPLAY
-    from gui.app import run_app
+    from mpscope.gui.app import run_app
 
     return run_app()
 

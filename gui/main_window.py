@@ -28,20 +28,20 @@ from PySide6.QtWidgets import (
 )
 from superqt.utils import create_worker
 
-from gui.baselines import SequentialBaselines
-from gui.calibration import ItemProposals, calibration_disabled, measure_all
-from gui.compare import ComparePage
-from gui.controls import ControlsPanel
-from gui.counter import CounterView
-from gui.explanation_view import ExplanationView
-from gui.redraw_pacer import RedrawPacer
-from gui.run_controller import RunController
-from gui.run_model import RunModel
-from gui.settings import load_choices, load_window_state, save_choices, save_window_state
-from gui.status import RunStatus
-from gui.summary_view import SummaryView
-from gui.theme import apply_theme
-from gui.views import ProgressView, ResourcesPlot, ThroughputPlot, TimelinePlot
+from mpscope.gui.baselines import SequentialBaselines
+from mpscope.gui.calibration import ItemProposals, calibration_disabled, measure_all
+from mpscope.gui.compare import ComparePage
+from mpscope.gui.controls import ControlsPanel
+from mpscope.gui.counter import CounterView
+from mpscope.gui.explanation_view import ExplanationView
+from mpscope.gui.redraw_pacer import RedrawPacer
+from mpscope.gui.run_controller import RunController
+from mpscope.gui.run_model import RunModel
+from mpscope.gui.settings import load_choices, load_window_state, save_choices, save_window_state
+from mpscope.gui.status import RunStatus
+from mpscope.gui.summary_view import SummaryView
+from mpscope.gui.theme import apply_theme
+from mpscope.gui.views import ProgressView, ResourcesPlot, ThroughputPlot, TimelinePlot
 
 LEFT_WIDTH = 340
 FINAL_REFRESH_STEP_MS = 25  # between the views' final refreshes when a run ends

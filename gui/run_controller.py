@@ -28,10 +28,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from gui.run_model import RunModel
-from workers.events import RunFailed, TerminalEvent
-from workers.runner import RunHandle, start_run
-from workers.spec import RunSpec, SpecError, validate_spec
+from mpscope.gui.run_model import RunModel
+from mpscope.workers.events import RunFailed, TerminalEvent
+from mpscope.workers.runner import RunHandle, start_run
+from mpscope.workers.spec import RunSpec, SpecError, validate_spec
 
 # the run's processes yield to the window's short bursts (its CPU share is capped by the
 # redraw pacing, so the run loses no more than before): stalls shrink, wall times do not grow

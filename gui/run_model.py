@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from workers.events import (
+from mpscope.workers.events import (
     CounterStep,
     Event,
     Progress,
@@ -29,8 +29,8 @@ from workers.events import (
     WorkerExited,
     WorkerStarted,
 )
-from workers.spec import RunSpec
-from workers.tally import RunTally
+from mpscope.workers.spec import RunSpec
+from mpscope.workers.tally import RunTally
 
 
 class GrowableArray:

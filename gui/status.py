@@ -6,7 +6,7 @@ import psutil
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
-from gui.run_controller import RunController
+from mpscope.gui.run_controller import RunController
 
 CPU_SAMPLE_MS = 1000
 

@@ -24,9 +24,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.settings import ControlChoices
-from workers.scheduler_address import EXAMPLE
-from workers.spec import MAX_DELAY_S, RunSpec
+from mpscope.gui.settings import ControlChoices
+from mpscope.workers.scheduler_address import EXAMPLE
+from mpscope.workers.spec import MAX_DELAY_S, RunSpec
 
 COUNTER = "shared-counter"
 DASK = "dask"

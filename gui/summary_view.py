@@ -20,11 +20,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.choice_combos import START_METHOD_UNUSED
-from gui.run_model import RunModel
-from workers.events import RunCancelled, RunFailed, RunFinished
-from workers.spec import RunSpec
-from workers.units import format_count, format_rate, format_seconds
+from mpscope.gui.choice_combos import START_METHOD_UNUSED
+from mpscope.gui.run_model import RunModel
+from mpscope.workers.events import RunCancelled, RunFailed, RunFinished
+from mpscope.workers.spec import RunSpec
+from mpscope.workers.units import format_count, format_rate, format_seconds
 
 FIGURES = (
     ("wall", "Wall time", "From just before the workers start to the result in hand"),

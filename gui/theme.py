@@ -10,7 +10,7 @@ from __future__ import annotations
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication
 
-import resources
+from mpscope import resources
 
 # colours the style sheet needs that the palette does not have, per theme
 _LIGHT = {

@@ -3,7 +3,7 @@
 This package never imports Qt (an import-linter contract in pyproject.toml enforces it), so
 it runs headless and is what ``mpscope run`` uses. The GUI drives it through the same API:
 
->>> from workers import RunSpec, start_run
+>>> from mpscope.workers import RunSpec, start_run
 >>> handle = start_run(RunSpec(strategy="pool-map", workload="square", items=1000, workers=2))
 >>> events = handle.drain()          # non-blocking; call it again until handle.finished
 >>> handle.wait(10)
@@ -14,7 +14,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the real names, for type checkers and editors
-    from workers.events import (
+    from mpscope.workers.events import (
         Progress,
         RunCancelled,
         RunFailed,
@@ -24,33 +24,33 @@ if TYPE_CHECKING:  # the real names, for type checkers and editors
         WorkerExited,
         WorkerStarted,
     )
-    from workers.runner import RunHandle, start_run
-    from workers.spec import RunSpec, SpecError, validate_spec
+    from mpscope.workers.runner import RunHandle, start_run
+    from mpscope.workers.spec import RunSpec, SpecError, validate_spec
 
 # The public names, imported on first use: a worker process that only needs workers.jobs
 # (every spawned pool worker unpickles its job from there) must not pay for the runner,
 # the conductor and psutil (about 0.15 s per process).
 _EXPORTS = {
-    "Progress": "workers.events",
-    "RunCancelled": "workers.events",
-    "RunFailed": "workers.events",
-    "RunFinished": "workers.events",
-    "RunStarted": "workers.events",
-    "TaskSpan": "workers.events",
-    "WorkerExited": "workers.events",
-    "WorkerStarted": "workers.events",
-    "RunHandle": "workers.runner",
-    "start_run": "workers.runner",
-    "RunSpec": "workers.spec",
-    "SpecError": "workers.spec",
-    "validate_spec": "workers.spec",
+    "Progress": "mpscope.workers.events",
+    "RunCancelled": "mpscope.workers.events",
+    "RunFailed": "mpscope.workers.events",
+    "RunFinished": "mpscope.workers.events",
+    "RunStarted": "mpscope.workers.events",
+    "TaskSpan": "mpscope.workers.events",
+    "WorkerExited": "mpscope.workers.events",
+    "WorkerStarted": "mpscope.workers.events",
+    "RunHandle": "mpscope.workers.runner",
+    "start_run": "mpscope.workers.runner",
+    "RunSpec": "mpscope.workers.spec",
+    "SpecError": "mpscope.workers.spec",
+    "validate_spec": "mpscope.workers.spec",
 }
 
 
 def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
-        raise AttributeError(f"module 'workers' has no attribute {name!r}")
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value

@@ -2,7 +2,7 @@
 
 import sys
 
-from workers.cli import main
+from mpscope.workers.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

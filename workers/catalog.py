@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from workers.workloads import WORKLOADS
+from mpscope.workers.workloads import WORKLOADS
 
 
 @dataclass(frozen=True)

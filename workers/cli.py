@@ -15,9 +15,9 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
-from workers.catalog import STRATEGIES
-from workers.cli_output import ProgressBar, list_strategies, list_workloads, print_table
-from workers.spec import (
+from mpscope.workers.catalog import STRATEGIES
+from mpscope.workers.cli_output import ProgressBar, list_strategies, list_workloads, print_table
+from mpscope.workers.spec import (
     DEFAULT_TICK_S,
     INJECT_KINDS,
     LOCK_MODES,
@@ -28,7 +28,7 @@ from workers.spec import (
     default_start_method,
     max_workers,
 )
-from workers.units import parse_count
+from mpscope.workers.units import parse_count
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -207,7 +207,7 @@ def _build_parser() -> _Parser:
         "a LocalCluster",
     )
     add_counter_arguments(run)
-    from workers.compare.command import add_compare_parser  # late: it imports this module
+    from mpscope.workers.compare.command import add_compare_parser  # late: it imports this module
 
     add_compare_parser(sub, add_spec_arguments)
     for name, helptext in (
@@ -272,7 +272,7 @@ def execute(spec: RunSpec, show_progress: bool = True) -> dict[str, Any]:
 
     Raises SpecError for bad input, _Interrupted on SIGINT/SIGTERM (after cancelling).
     """
-    from workers.runner import CONSUMER_POLL_S, start_run
+    from mpscope.workers.runner import CONSUMER_POLL_S, start_run
 
     handle = start_run(spec)
     bar = ProgressBar(show_progress)
@@ -319,7 +319,7 @@ def _main(argv: Sequence[str] | None) -> int:
             list_workloads(args.json, sys.stdout)
             return EXIT_OK
         if args.command == "compare":
-            from workers.compare.command import run_compare
+            from mpscope.workers.compare.command import run_compare
 
             return run_compare(args)
         spec = _spec_from(args)

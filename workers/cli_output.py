@@ -7,10 +7,10 @@ import os
 import sys
 from typing import Any, TextIO
 
-from workers.catalog import STRATEGIES, accepted_workloads
-from workers.optional import install_command, unavailable_reason
-from workers.units import format_count, format_rate, format_seconds
-from workers.workloads import WORKLOADS
+from mpscope.workers.catalog import STRATEGIES, accepted_workloads
+from mpscope.workers.optional import install_command, unavailable_reason
+from mpscope.workers.units import format_count, format_rate, format_seconds
+from mpscope.workers.workloads import WORKLOADS
 
 
 class ProgressBar:

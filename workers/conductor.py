@@ -24,8 +24,8 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection, wait
 from typing import Any, NoReturn
 
-from workers.context import CannotRun, RunContext, WatchingContext, worker_context
-from workers.events import (
+from mpscope.workers.context import CannotRun, RunContext, WatchingContext, worker_context
+from mpscope.workers.events import (
     Event,
     RunCancelled,
     RunFailed,
@@ -34,9 +34,9 @@ from workers.events import (
     WorkerExited,
     describe_exitcode,
 )
-from workers.probe import ProbeConfig, finish_process
-from workers.spec import RunSpec, available_start_methods
-from workers.supervision import (
+from mpscope.workers.probe import ProbeConfig, finish_process
+from mpscope.workers.spec import RunSpec, available_start_methods
+from mpscope.workers.supervision import (
     become_group_leader,
     kill_group,
     lower_priority,
@@ -236,7 +236,7 @@ def conduct(
     become_group_leader()
     lower_priority(niceness)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the caller decides what Ctrl-C means
-    from workers.strategies import get_strategy
+    from mpscope.workers.strategies import get_strategy
 
     strategy = get_strategy(spec.strategy)
     assert spec.workers is not None

@@ -15,10 +15,10 @@ from multiprocessing.connection import wait
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-from workers import jobs
-from workers.probe import ProbeConfig
-from workers.spec import RunSpec
-from workers.workloads import WORKLOADS, Workload
+from mpscope.workers import jobs
+from mpscope.workers.probe import ProbeConfig
+from mpscope.workers.spec import RunSpec
+from mpscope.workers.workloads import WORKLOADS, Workload
 
 ProcessSource = Callable[[], Iterable[BaseProcess]]
 EXITCODE_GRACE_S = 0.15  # let the pool's handler thread read a dead worker's exit code
@@ -268,5 +268,7 @@ def worker_context(start_method: str) -> Any:
     """The multiprocessing context for workers, with forkserver preloading mpscope's modules."""
     ctx = mp.get_context(start_method)
     if start_method == "forkserver":
-        ctx.set_forkserver_preload(["workers.jobs", "workers.probe", "workers.strategies"])
+        ctx.set_forkserver_preload(
+            ["mpscope.workers.jobs", "mpscope.workers.probe", "mpscope.workers.strategies"]
+        )
     return ctx

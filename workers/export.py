@@ -21,9 +21,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from workers.compare.plan import Skipped
-from workers.compare.summary import baselines, hostname_of, run_speedup, summarize
-from workers.history import machine_info, now_iso
+from mpscope.workers.compare.plan import Skipped
+from mpscope.workers.compare.summary import baselines, hostname_of, run_speedup, summarize
+from mpscope.workers.history import machine_info, now_iso
 
 FORMAT = "mpscope-results"
 FORMAT_VERSION = 1

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from workers.spec import cpu_count
+from mpscope.workers.spec import cpu_count
 
 APP_DIR = "mpscope"
 FILE_NAME = "history.sqlite3"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 
-from workers.catalog import STRATEGIES
+from mpscope.workers.catalog import STRATEGIES
 
 
 def install_command(extra: str) -> str:

@@ -36,8 +36,8 @@ from dataclasses import dataclass
 from types import CodeType, FrameType
 from typing import Any
 
-from workers.events import PROGRESS_TAG, TaskSpan, WorkerStarted, to_wire
-from workers.probe_sampler import Sampler
+from mpscope.workers.events import PROGRESS_TAG, TaskSpan, WorkerStarted, to_wire
+from mpscope.workers.probe_sampler import Sampler
 
 MAX_SPANS_PER_PACKET = 16  # keeps every packet well under PIPE_BUF (atomic pipe writes)
 MERGE_GAP_S = 0.001  # spans closer than this are merged into one bar

@@ -23,7 +23,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from workers.probe import Lane
+    from mpscope.workers.probe import Lane
 
 # the parent is checked every this many ticks (a system call each: 0.5 s at the 50 ms tick)
 PARENT_CHECK_TICKS = 10

@@ -20,9 +20,9 @@ import uuid
 import weakref
 from typing import Any
 
-from workers.channel_reader import ConnectionReader, QueueReader
-from workers.conductor import conduct
-from workers.events import (
+from mpscope.workers.channel_reader import ConnectionReader, QueueReader
+from mpscope.workers.conductor import conduct
+from mpscope.workers.events import (
     TERMINAL_TYPES,
     Event,
     RunCancelled,
@@ -33,9 +33,14 @@ from workers.events import (
     describe_exitcode,
     from_wire,
 )
-from workers.spec import RunSpec, validate_spec
-from workers.supervision import kill_group, kill_tree, unlink_run_semaphores, wait_group_gone
-from workers.tally import RunTally
+from mpscope.workers.spec import RunSpec, validate_spec
+from mpscope.workers.supervision import (
+    kill_group,
+    kill_tree,
+    unlink_run_semaphores,
+    wait_group_gone,
+)
+from mpscope.workers.tally import RunTally
 
 CANCEL_GRACE_S = 0.6  # how long the conductor gets to stop itself before it is killed
 # how often a foreground consumer (the CLI, compare, the probe benchmark) drains a run: ten

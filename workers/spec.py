@@ -8,11 +8,11 @@ import os
 import sys
 from dataclasses import dataclass
 
-from workers.catalog import STRATEGIES, auto_chunksize, unfit_reason
-from workers.optional import unavailable_reason
-from workers.scheduler_address import parse_scheduler_address
-from workers.units import format_bytes, format_count
-from workers.workloads import DEFAULT_GRAIN, DEFAULT_SLEEP_MS, WORKLOADS
+from mpscope.workers.catalog import STRATEGIES, auto_chunksize, unfit_reason
+from mpscope.workers.optional import unavailable_reason
+from mpscope.workers.scheduler_address import parse_scheduler_address
+from mpscope.workers.units import format_bytes, format_count
+from mpscope.workers.workloads import DEFAULT_GRAIN, DEFAULT_SLEEP_MS, WORKLOADS
 
 START_METHODS = ("fork", "forkserver", "spawn")
 MAX_GRAIN = 10_000_000

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from workers.events import (
+from mpscope.workers.events import (
     Event,
     Progress,
     RunCancelled,
@@ -16,7 +16,7 @@ from workers.events import (
     WorkerExited,
     WorkerStarted,
 )
-from workers.spec import RunSpec
+from mpscope.workers.spec import RunSpec
 
 
 @dataclass

@@ -6,7 +6,7 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from workers import jobs
+from mpscope.workers import jobs
 
 DEFAULT_GRAIN = 2000
 DEFAULT_SLEEP_MS = 10.0

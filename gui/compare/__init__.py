@@ -8,6 +8,6 @@ table), ``history_panel`` and ``run_history`` (the stored runs), ``export_action
 JSON, PNG, SVG, import), ``banner``, ``svg_compat``.
 """
 
-from gui.compare.compare_page import ComparePage
+from mpscope.gui.compare.compare_page import ComparePage
 
 __all__ = ["ComparePage"]

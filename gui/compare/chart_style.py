@@ -17,11 +17,11 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPen
 
-from gui.palette import blend, current_palette, total_color, worker_color
-from gui.views.plot_helpers import compact_number
-from workers.catalog import STRATEGIES
-from workers.compare import BASELINE_STRATEGY, CellSummary
-from workers.units import format_count, format_seconds
+from mpscope.gui.palette import blend, current_palette, total_color, worker_color
+from mpscope.gui.views.plot_helpers import compact_number
+from mpscope.workers.catalog import STRATEGIES
+from mpscope.workers.compare import BASELINE_STRATEGY, CellSummary
+from mpscope.workers.units import format_count, format_seconds
 
 LIGHTER_PER_VARIANT = 0.3  # a strategy's 2nd, 3rd... series (another machine): paler, dashed
 _COLOURED = [s for s in STRATEGIES if s != BASELINE_STRATEGY]

@@ -22,7 +22,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from gui.compare.chart_style import (
+from mpscope.gui.compare.chart_style import (
     cell_names,
     neutral_pen,
     series_pen,
@@ -30,9 +30,9 @@ from gui.compare.chart_style import (
     variants_of,
     whisker_item,
 )
-from gui.palette import current_palette, style_plot_widget
-from gui.views.plot_helpers import labelled_line, legend_html
-from workers.compare import BASELINE_STRATEGY, CellSummary
+from mpscope.gui.palette import current_palette, style_plot_widget
+from mpscope.gui.views.plot_helpers import labelled_line, legend_html
+from mpscope.workers.compare import BASELINE_STRATEGY, CellSummary
 
 BAR_THICKNESS = 0.6
 EMPTY_HINT = (

@@ -29,21 +29,27 @@ from PySide6.QtWidgets import (
 )
 from superqt.utils import qdebounced
 
-from gui.compare.banner import Banner
-from gui.compare.export_actions import ExportActions, ExportSelection
-from gui.compare.history_panel import HistoryPanel
-from gui.compare.matrix_driver import MatrixDriver
-from gui.compare.planner import ComparePlanner, job_line
-from gui.compare.results_tabs import CHARTS_TAB, HISTORY_TAB, KIND_TAB, ResultsTabs, cores_of
-from gui.compare.run_history import RunHistory
-from gui.compare.setup_panel import CompareSetup
-from gui.controls import ControlsPanel
-from gui.run_controller import RunController
-from gui.run_model import RunModel
-from workers.compare import MatrixPlan, Skipped, summarize, verdict
-from workers.events import RunCancelled
-from workers.history import StoredRun
-from workers.spec import SpecError
+from mpscope.gui.compare.banner import Banner
+from mpscope.gui.compare.export_actions import ExportActions, ExportSelection
+from mpscope.gui.compare.history_panel import HistoryPanel
+from mpscope.gui.compare.matrix_driver import MatrixDriver
+from mpscope.gui.compare.planner import ComparePlanner, job_line
+from mpscope.gui.compare.results_tabs import (
+    CHARTS_TAB,
+    HISTORY_TAB,
+    KIND_TAB,
+    ResultsTabs,
+    cores_of,
+)
+from mpscope.gui.compare.run_history import RunHistory
+from mpscope.gui.compare.setup_panel import CompareSetup
+from mpscope.gui.controls import ControlsPanel
+from mpscope.gui.run_controller import RunController
+from mpscope.gui.run_model import RunModel
+from mpscope.workers.compare import MatrixPlan, Skipped, summarize, verdict
+from mpscope.workers.events import RunCancelled
+from mpscope.workers.history import StoredRun
+from mpscope.workers.spec import SpecError
 
 TITLE = "Compare"
 PLAN_LINE_DELAY_MS = 120

@@ -20,10 +20,10 @@ from PySide6.QtCore import QObject, QStandardPaths
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QWidget
 
-from gui.compare.svg_compat import allow_closepath
-from gui.settings import open_settings
-from workers.compare import Skipped
-from workers.export import ResultsFileError, read_json, write_csv, write_json
+from mpscope.gui.compare.svg_compat import allow_closepath
+from mpscope.gui.settings import open_settings
+from mpscope.workers.compare import Skipped
+from mpscope.workers.export import ResultsFileError, read_json, write_csv, write_json
 
 LAST_DIR_KEY = "compare/lastDirectory"
 PNG_FILTER, SVG_FILTER = "PNG image (*.png)", "SVG image (*.svg)"

@@ -20,9 +20,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.compare.results_table import RunsTableModel, RunsTableView
-from gui.compare.run_history import RunHistory
-from workers.history import StoredRun
+from mpscope.gui.compare.results_table import RunsTableModel, RunsTableView
+from mpscope.gui.compare.run_history import RunHistory
+from mpscope.workers.history import StoredRun
 
 
 def confirm(parent: QWidget, title: str, question: str) -> bool:

@@ -19,12 +19,12 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from gui.run_controller import RunController
-from workers.compare import MatrixPlan, MatrixResult, MatrixSchedule
-from workers.events import RunFailed
-from workers.spec import RunSpec
-from workers.tally import RunTally
-from workers.units import format_seconds
+from mpscope.gui.run_controller import RunController
+from mpscope.workers.compare import MatrixPlan, MatrixResult, MatrixSchedule
+from mpscope.workers.events import RunFailed
+from mpscope.workers.spec import RunSpec
+from mpscope.workers.tally import RunTally
+from mpscope.workers.units import format_seconds
 
 PROGRESS_INTERVAL_MS = 1000  # the "about X left" line counts down at this pace
 

@@ -7,18 +7,18 @@ CompareSetup's. Every method raises ``SpecError`` (one line) when the plan canno
 
 from __future__ import annotations
 
-from gui.compare.setup_panel import CompareSetup
-from gui.controls import ControlsPanel
-from workers.catalog import STRATEGIES
-from workers.compare import (
+from mpscope.gui.compare.setup_panel import CompareSetup
+from mpscope.gui.controls import ControlsPanel
+from mpscope.workers.catalog import STRATEGIES
+from mpscope.workers.compare import (
     BASELINE_STRATEGY,
     MatrixPlan,
     plan_chunksize_sweep,
     plan_grain_sweep,
     plan_matrix,
 )
-from workers.spec import RunSpec, SpecError
-from workers.units import format_count
+from mpscope.workers.spec import RunSpec, SpecError
+from mpscope.workers.units import format_count
 
 FALLBACK_STRATEGY = "pool-map"  # what a sweep runs when nothing that fits is checked
 

@@ -23,11 +23,11 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
-from gui.choice_combos import START_METHOD_UNUSED
-from gui.palette import current_palette
-from gui.theme import is_dark_palette
-from workers.export import TABLE_COLUMNS, results_table
-from workers.units import format_count, format_rate, format_seconds
+from mpscope.gui.choice_combos import START_METHOD_UNUSED
+from mpscope.gui.palette import current_palette
+from mpscope.gui.theme import is_dark_palette
+from mpscope.workers.export import TABLE_COLUMNS, results_table
+from mpscope.workers.units import format_count, format_rate, format_seconds
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 # headings short enough for every column to fit beside the controls (the tooltips say more;

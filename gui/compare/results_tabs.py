@@ -14,18 +14,18 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QScrollArea, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
-from gui.compare.charts import MatrixCharts
-from gui.compare.export_actions import ExportSelection
-from gui.compare.results_table import RunsTableModel, RunsTableView
-from gui.compare.sweep_charts import (
+from mpscope.gui.compare.charts import MatrixCharts
+from mpscope.gui.compare.export_actions import ExportSelection
+from mpscope.gui.compare.results_table import RunsTableModel, RunsTableView
+from mpscope.gui.compare.sweep_charts import (
     SweepCharts,
     chunksize_findings,
     grain_findings,
     sentence_list,
 )
-from workers.compare import Skipped, chunksize_series, grain_series, summarize, verdict
-from workers.compare.summary import hostname_of
-from workers.spec import cpu_count
+from mpscope.workers.compare import Skipped, chunksize_series, grain_series, summarize, verdict
+from mpscope.workers.compare.summary import hostname_of
+from mpscope.workers.spec import cpu_count
 
 CHARTS_TAB, SWEEPS_TAB, RUNS_TAB, HISTORY_TAB = range(4)
 KIND_TAB = {

@@ -13,9 +13,9 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from workers.compare.summary import BASELINE_STRATEGY, hostname_of, is_good
-from workers.history import HistoryError, HistoryStore, StoredRun, machine_info
-from workers.spec import RunSpec
+from mpscope.workers.compare.summary import BASELINE_STRATEGY, hostname_of, is_good
+from mpscope.workers.history import HistoryError, HistoryStore, StoredRun, machine_info
+from mpscope.workers.spec import RunSpec
 
 IN_MEMORY = ":memory:"
 

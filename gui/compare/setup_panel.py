@@ -25,12 +25,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.settings import open_settings
-from workers.catalog import STRATEGIES, unfit_reason
-from workers.compare import BASELINE_STRATEGY, DEFAULT_REPEATS
-from workers.compare.plan import MAX_REPEATS
-from workers.optional import unavailable_reason
-from workers.spec import SpecError, cpu_count, max_workers
+from mpscope.gui.settings import open_settings
+from mpscope.workers.catalog import STRATEGIES, unfit_reason
+from mpscope.workers.compare import BASELINE_STRATEGY, DEFAULT_REPEATS
+from mpscope.workers.compare.plan import MAX_REPEATS
+from mpscope.workers.optional import unavailable_reason
+from mpscope.workers.spec import SpecError, cpu_count, max_workers
 
 DEFAULT_STRATEGIES = ("process", "pool-map", "thread-pool")
 STRATEGY_COLUMNS = 5

@@ -19,7 +19,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from gui.compare.chart_style import (
+from mpscope.gui.compare.chart_style import (
     LogAxis,
     neutral_pen,
     per_item_text,
@@ -27,10 +27,10 @@ from gui.compare.chart_style import (
     strategy_color,
     whisker_item,
 )
-from gui.palette import current_palette, style_plot_widget
-from gui.views.plot_helpers import CountAxis, labelled_line, legend_html
-from workers.compare import SweepSeries
-from workers.units import format_count, format_rate
+from mpscope.gui.palette import current_palette, style_plot_widget
+from mpscope.gui.views.plot_helpers import CountAxis, labelled_line, legend_html
+from mpscope.workers.compare import SweepSeries
+from mpscope.workers.units import format_count, format_rate
 
 PAYS = 1.0  # a speed-up at or above this beats the loop
 HINT = (

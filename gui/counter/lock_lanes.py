@@ -16,7 +16,7 @@ from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from gui.counter.timeline import (
+from mpscope.gui.counter.timeline import (
     DONE,
     HOLDING,
     READ,
@@ -26,7 +26,7 @@ from gui.counter.timeline import (
     LaneState,
     lane_text,
 )
-from gui.palette import blend, is_dark, scaled_font, worker_color
+from mpscope.gui.palette import blend, is_dark, scaled_font, worker_color
 
 HEADER_H = 26
 LANE_MIN_H, LANE_MAX_H = 14, 52  # many workers share the height; a few get roomy lanes

@@ -17,8 +17,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.counter.playhead import SPEEDS
-from workers.units import format_seconds
+from mpscope.gui.counter.playhead import SPEEDS
+from mpscope.workers.units import format_seconds
 
 SLIDER_STEPS = 1000
 

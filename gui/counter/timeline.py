@@ -18,9 +18,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gui.run_model import GrowableArray
-from workers.events import CounterStep
-from workers.units import format_count, format_seconds
+from mpscope.gui.run_model import GrowableArray
+from mpscope.workers.events import CounterStep
+from mpscope.workers.units import format_count, format_seconds
 
 WAITING, HOLDING, READ, STEP, RELEASED, DONE = (
     "waiting",

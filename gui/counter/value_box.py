@@ -11,8 +11,8 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QFont, QFontMetrics, QPalette
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
-from gui.palette import worker_color
-from workers.units import format_count
+from mpscope.gui.palette import worker_color
+from mpscope.workers.units import format_count
 
 VALUE_POINT_SIZE = 44
 BOX_W = 210

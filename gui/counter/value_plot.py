@@ -19,9 +19,9 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QWidget
 
-from gui.counter.timeline import CounterFrame, CounterTimeline
-from gui.palette import is_dark, style_plot_widget, total_color, worker_color
-from gui.views.plot_helpers import CountAxis, labelled_line
+from mpscope.gui.counter.timeline import CounterFrame, CounterTimeline
+from mpscope.gui.palette import is_dark, style_plot_widget, total_color, worker_color
+from mpscope.gui.views.plot_helpers import CountAxis, labelled_line
 
 PLOT_HZ = 20.0  # the plot's own refresh rate, below the view's frame rate
 LIVE_PLOT_HZ = 10.0

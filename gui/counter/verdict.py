@@ -15,9 +15,9 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from gui.palette import blend, is_dark, worker_color
-from workers.events import RunCancelled, RunFailed, RunFinished, TerminalEvent
-from workers.units import format_count, format_seconds
+from mpscope.gui.palette import blend, is_dark, worker_color
+from mpscope.workers.events import RunCancelled, RunFailed, RunFinished, TerminalEvent
+from mpscope.workers.units import format_count, format_seconds
 
 TRACE_SHOWN = 100  # writes of the trace shown, about three lines (the rest is counted)
 VERDICT_COLORS = {"ok": ("#1b7f3b", "#7bd88f"), "lost": ("#b3261e", "#ff8a80")}

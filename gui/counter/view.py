@@ -22,17 +22,17 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QStackedLayout, QVBoxLayout, QWidget
 
-from gui.counter.lock_lanes import LockLanes
-from gui.counter.playhead import Playhead
-from gui.counter.replay_bar import ReplayBar
-from gui.counter.timeline import CounterFrame, CounterTimeline
-from gui.counter.value_box import ValueBox
-from gui.counter.value_plot import CounterPlot
-from gui.counter.verdict import CounterVerdict
-from gui.run_model import RunModel
-from workers.events import RunFinished, TerminalEvent
-from workers.spec import RunSpec
-from workers.units import format_count
+from mpscope.gui.counter.lock_lanes import LockLanes
+from mpscope.gui.counter.playhead import Playhead
+from mpscope.gui.counter.replay_bar import ReplayBar
+from mpscope.gui.counter.timeline import CounterFrame, CounterTimeline
+from mpscope.gui.counter.value_box import ValueBox
+from mpscope.gui.counter.value_plot import CounterPlot
+from mpscope.gui.counter.verdict import CounterVerdict
+from mpscope.gui.run_model import RunModel
+from mpscope.workers.events import RunFinished, TerminalEvent
+from mpscope.workers.spec import RunSpec
+from mpscope.workers.units import format_count
 
 COUNTER = "shared-counter"
 FRAME_MS = 25  # 40 frames/s asked for; timers slip a little, so this keeps us above 30

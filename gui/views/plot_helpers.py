@@ -11,7 +11,7 @@ import pyqtgraph as pg
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QGraphicsItem
 
-from gui.palette import TITLE_POINT_SIZE
+from mpscope.gui.palette import TITLE_POINT_SIZE
 
 LEGEND_ENTRIES_PER_LINE = 9
 LIVE_REDRAW_INTERVAL_S = 0.4  # while a run is live, a plot redraws its data at 2.5 Hz at most

@@ -15,11 +15,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.palette import TITLE_POINT_SIZE, blend, scaled_font, total_color, worker_color
-from gui.run_model import RunModel
-from gui.views.plot_helpers import LIVE_BARS_INTERVAL_S, RedrawBudget
-from workers.events import RunCancelled, RunFailed, RunFinished
-from workers.units import format_count, format_rate, format_seconds
+from mpscope.gui.palette import TITLE_POINT_SIZE, blend, scaled_font, total_color, worker_color
+from mpscope.gui.run_model import RunModel
+from mpscope.gui.views.plot_helpers import LIVE_BARS_INTERVAL_S, RedrawBudget
+from mpscope.workers.events import RunCancelled, RunFailed, RunFinished
+from mpscope.workers.units import format_count, format_rate, format_seconds
 
 ETA_WINDOW_S = 2.0  # the ETA divides what is left by the rate over the last 2 s
 BAR_STEPS = 1000  # bars count in permille: item counts can exceed a QProgressBar's int range

@@ -10,7 +10,7 @@ from __future__ import annotations
 import psutil
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from gui.run_model import GrowableArray, RunModel
+from mpscope.gui.run_model import GrowableArray, RunModel
 
 SAMPLE_INTERVAL_MS = 250
 CONDUCTOR = -1  # series key of the conductor process (lanes use their index)

@@ -7,9 +7,9 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QPen
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from gui.palette import style_plot_widget, total_color, worker_color
-from gui.run_model import GrowableArray, RunModel
-from gui.views.plot_helpers import (
+from mpscope.gui.palette import style_plot_widget, total_color, worker_color
+from mpscope.gui.run_model import GrowableArray, RunModel
+from mpscope.gui.views.plot_helpers import (
     LIVE_REDRAW_INTERVAL_S,
     ClockFollower,
     RedrawBudget,
@@ -18,7 +18,7 @@ from gui.views.plot_helpers import (
     nice_ceiling,
     set_legend,
 )
-from gui.views.resource_sampler import CONDUCTOR, ResourceSampler
+from mpscope.gui.views.resource_sampler import CONDUCTOR, ResourceSampler
 
 
 def _series_name(key: int) -> str:

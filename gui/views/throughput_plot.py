@@ -7,9 +7,9 @@ import pyqtgraph as pg
 from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from gui.palette import style_plot_widget, total_color, worker_color
-from gui.run_model import RunModel
-from gui.views.plot_helpers import (
+from mpscope.gui.palette import style_plot_widget, total_color, worker_color
+from mpscope.gui.run_model import RunModel
+from mpscope.gui.views.plot_helpers import (
     ClockFollower,
     CountAxis,
     RedrawBudget,
@@ -18,7 +18,7 @@ from gui.views.plot_helpers import (
     nice_ceiling,
     set_legend,
 )
-from workers.spec import RunSpec
+from mpscope.workers.spec import RunSpec
 
 SMOOTH_WINDOW_S = 0.5  # the rate at t is the items done in (t - window, t] over the window
 MIN_STEP_S = RunSpec.sample_interval_s  # grid step of the curves: one probe tick

@@ -8,16 +8,16 @@ from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QBrush, QColor, QCursor, QPalette
 from PySide6.QtWidgets import QLabel, QToolTip, QVBoxLayout, QWidget
 
-from gui.palette import blend, scaled_font, style_plot_widget, total_color, worker_color
-from gui.run_model import LaneData, RunModel
-from gui.views.plot_helpers import (
+from mpscope.gui.palette import blend, scaled_font, style_plot_widget, total_color, worker_color
+from mpscope.gui.run_model import LaneData, RunModel
+from mpscope.gui.views.plot_helpers import (
     LIVE_REDRAW_INTERVAL_S,
     ClockFollower,
     RedrawBudget,
     cache_axes,
     labelled_line,
 )
-from workers.units import format_count, format_seconds
+from mpscope.workers.units import format_count, format_seconds
 
 BAR_HEIGHT = 0.8  # of a lane
 STARTUP_HEIGHT = 0.25

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from gui import main_window
-from gui.app import create_window
-from gui.calibration import (
+from mpscope.gui import main_window
+from mpscope.gui.app import create_window
+from mpscope.gui.calibration import (
     TARGET_SEQUENTIAL_S,
     ItemProposals,
     measure_seconds_per_item,
     memory_cap,
     nice_floor,
 )
-from workers.workloads import DEFAULT_GRAIN, WORKLOADS
+from mpscope.workers.workloads import DEFAULT_GRAIN, WORKLOADS
 
 
 @pytest.mark.parametrize(

@@ -11,10 +11,10 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from ui_steps import child, choose, open_window
 
-from gui.main_window import MainWindow
-from workers.catalog import unfit_reason
-from workers.compare import chunksize_series, grain_series, summarize, verdict
-from workers.spec import cpu_count
+from mpscope.gui.main_window import MainWindow
+from mpscope.workers.catalog import unfit_reason
+from mpscope.workers.compare import chunksize_series, grain_series, summarize, verdict
+from mpscope.workers.spec import cpu_count
 
 
 @pytest.fixture

@@ -6,10 +6,10 @@ import time
 
 import pytest
 
-from gui.run_controller import RunController
-from gui.run_model import RunModel
-from workers.events import RunCancelled, RunFailed, RunFinished
-from workers.spec import RunSpec
+from mpscope.gui.run_controller import RunController
+from mpscope.gui.run_model import RunModel
+from mpscope.workers.events import RunCancelled, RunFailed, RunFinished
+from mpscope.workers.spec import RunSpec
 
 SHORT = RunSpec(strategy="pool-map", workload="sleep", items=120, workers=2, sleep_ms=2.0)
 # about 10 minutes of sleeping: it only ends when stopped

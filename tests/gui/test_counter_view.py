@@ -8,13 +8,13 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPalette
 from ui_steps import child, choose
 
-from gui.counter import CounterView
-from gui.counter.timeline import CounterTimeline
-from gui.main_window import MainWindow
-from gui.palette import worker_color
-from gui.run_model import RunModel
-from workers.events import CounterStep, RunFinished, RunStarted
-from workers.spec import RunSpec, validate_spec
+from mpscope.gui.counter import CounterView
+from mpscope.gui.counter.timeline import CounterTimeline
+from mpscope.gui.main_window import MainWindow
+from mpscope.gui.palette import worker_color
+from mpscope.gui.run_model import RunModel
+from mpscope.workers.events import CounterStep, RunFinished, RunStarted
+from mpscope.workers.spec import RunSpec, validate_spec
 
 T0 = 1000.0  # the synthetic run's RunStarted time (perf_counter seconds)
 

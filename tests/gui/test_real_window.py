@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtGui import QColor, QImage
 
-from gui.palette import worker_color
+from mpscope.gui.palette import worker_color
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,7 +37,7 @@ APP_SCRIPT = textwrap.dedent(
 
 
     def main() -> None:
-        from gui.app import create_window
+        from mpscope.gui.app import create_window
 
         out = sys.argv[1]
         window = create_window()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gui.redraw_pacer import RedrawPacer
+from mpscope.gui.redraw_pacer import RedrawPacer
 
 
 class FakeClock:

@@ -8,11 +8,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 from ui_steps import child, choose
 
-from gui.app import create_window
-from gui.main_window import MainWindow
-from workers.catalog import STRATEGIES
-from workers.optional import is_available
-from workers.spec import RunSpec, default_start_method, validate_spec
+from mpscope.gui.app import create_window
+from mpscope.gui.main_window import MainWindow
+from mpscope.workers.catalog import STRATEGIES
+from mpscope.workers.optional import is_available
+from mpscope.workers.spec import RunSpec, default_start_method, validate_spec
 
 COUNTER_OPTIONS = ("lockCombo", "delaySpin", "forceRaceCheck", "traceCheck")
 

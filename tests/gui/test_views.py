@@ -18,11 +18,11 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QToolTip
 from pytestqt.qtbot import QtBot
 
-from gui.palette import MIN_CONTRAST, contrast, worker_color
-from gui.run_model import RunModel
-from gui.views import ProgressView, ResourcesPlot, ThroughputPlot, TimelinePlot
-from gui.views.resource_sampler import CONDUCTOR
-from workers.events import (
+from mpscope.gui.palette import MIN_CONTRAST, contrast, worker_color
+from mpscope.gui.run_model import RunModel
+from mpscope.gui.views import ProgressView, ResourcesPlot, ThroughputPlot, TimelinePlot
+from mpscope.gui.views.resource_sampler import CONDUCTOR
+from mpscope.workers.events import (
     Event,
     Progress,
     RunFinished,
@@ -30,8 +30,8 @@ from workers.events import (
     TaskSpan,
     WorkerStarted,
 )
-from workers.runner import start_run
-from workers.spec import RunSpec, validate_spec
+from mpscope.workers.runner import start_run
+from mpscope.workers.spec import RunSpec, validate_spec
 
 Views = dict[str, Any]  # "throughput", "progress", "timeline", "resources" -> the view
 NO_SUCH_PID = 4_200_000  # above any Linux pid_max (2**22): psutil finds no such process

@@ -18,12 +18,12 @@ from PySide6.QtWidgets import (
 )
 from ui_steps import child, choose
 
-from gui.app import create_window
-from gui.explanation_view import explanation_markdown
-from gui.main_window import MainWindow
-from workers.catalog import STRATEGIES, unfit_reason
-from workers.spec import cpu_count, default_start_method
-from workers.workloads import WORKLOADS
+from mpscope.gui.app import create_window
+from mpscope.gui.explanation_view import explanation_markdown
+from mpscope.gui.main_window import MainWindow
+from mpscope.workers.catalog import STRATEGIES, unfit_reason
+from mpscope.workers.spec import cpu_count, default_start_method
+from mpscope.workers.workloads import WORKLOADS
 
 NAMES = (
     "strategyCombo",

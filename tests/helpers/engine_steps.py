@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from workers.events import Event, RunFailed, WorkerStarted
+from mpscope.workers.events import Event, RunFailed, WorkerStarted
 
 
 def mpscope(
@@ -20,7 +20,7 @@ def mpscope(
 ) -> subprocess.CompletedProcess[str]:
     """``mpscope ARGS`` (headless, as ``python -m workers``), output captured, no stdin."""
     return subprocess.run(
-        [sys.executable, "-m", "workers", *args],
+        [sys.executable, "-m", "mpscope.workers", *args],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -36,7 +36,7 @@ def on_a_terminal(
     """Run ``mpscope ARGS`` with stderr on a pseudo-terminal: (exit code, stdout, terminal)."""
     leader, follower = pty.openpty()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "workers", *args],
+        [sys.executable, "-m", "mpscope.workers", *args],
         stdout=subprocess.PIPE,
         stderr=follower,
         stdin=subprocess.DEVNULL,

@@ -7,8 +7,8 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QLineEdit, QWidget
 
-from gui.app import create_window
-from gui.main_window import MainWindow
+from mpscope.gui.app import create_window
+from mpscope.gui.main_window import MainWindow
 
 
 def open_window(qtbot: Any) -> MainWindow:

@@ -13,17 +13,19 @@ from leftovers import leftovers, tag_session, tagged_processes
 
 tag_session()
 
-from workers import RunSpec, start_run
-from workers.events import Event, RunFinished
+from mpscope.workers import RunSpec, start_run
+from mpscope.workers.events import Event, RunFinished
 
-QT_MODULES = ("PySide6", "shiboken6", "pyqtgraph", "superqt", "gui")
+QT_MODULES = ("PySide6", "shiboken6", "pyqtgraph", "superqt")
+GUI_PACKAGE = "mpscope.gui"
 
 
 class _QtBlocker(importlib.abc.MetaPathFinder):
     """Makes any import of Qt (or of mpscope's gui) fail loudly while these tests run."""
 
     def find_spec(self, fullname: str, path: object, target: object = None) -> None:
-        if fullname.split(".", maxsplit=1)[0] in QT_MODULES:
+        ours = fullname == GUI_PACKAGE or fullname.startswith(GUI_PACKAGE + ".")
+        if ours or fullname.split(".", maxsplit=1)[0] in QT_MODULES:
             raise ImportError(f"tests/workers must run without Qt, yet {fullname} was imported")
         return None
 

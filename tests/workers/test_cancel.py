@@ -7,8 +7,8 @@ import time
 import pytest
 from engine_steps import drain_until
 
-from workers import RunSpec, start_run
-from workers.events import Progress, RunCancelled
+from mpscope.workers import RunSpec, start_run
+from mpscope.workers.events import Progress, RunCancelled
 
 
 @pytest.mark.timeout(60)

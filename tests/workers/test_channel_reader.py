@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from workers.channel_reader import ConnectionReader, QueueReader
+from mpscope.workers.channel_reader import ConnectionReader, QueueReader
 
 
 @pytest.mark.timeout(30)

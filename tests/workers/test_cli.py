@@ -120,8 +120,8 @@ def test_listings(what: str) -> None:
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_interrupt_stops_the_run_cleanly_with_130(sig: signal.Signals) -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "workers", "run", "-s", "pool-map", "-w", "sleep", "-n", "1e5",
-         "--sleep-ms", "1", "--json"],
+        [sys.executable, "-m", "mpscope.workers", "run", "-s", "pool-map", "-w", "sleep",
+         "-n", "1e5", "--sleep-ms", "1", "--json"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL,
     )  # fmt: skip
     time.sleep(2.0)  # let the conductor and the pool come up
@@ -160,7 +160,7 @@ def test_no_display_says_what_to_do_and_exits_2() -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     env.pop("QT_QPA_PLATFORM", None)
     proc = subprocess.run(
-        [sys.executable, "-c", "import sys; from gui.main import main; sys.exit(main([]))"],
+        [sys.executable, "-m", "mpscope"],  # what the console script does
         capture_output=True, text=True, timeout=30, env=env, stdin=subprocess.DEVNULL,
     )  # fmt: skip
     assert proc.returncode == 2

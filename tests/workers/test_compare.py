@@ -17,8 +17,8 @@ import pytest
 from engine_steps import mpscope as run_cli
 from engine_steps import on_a_terminal
 
-from workers import RunSpec, start_run
-from workers.compare import (
+from mpscope.workers import RunSpec, start_run
+from mpscope.workers.compare import (
     MatrixFinished,
     MatrixRun,
     MatrixRunEnded,
@@ -36,9 +36,9 @@ from workers.compare import (
     summarize,
     verdict,
 )
-from workers.events import RunStarted
-from workers.export import read_json
-from workers.spec import SpecError
+from mpscope.workers.events import RunStarted
+from mpscope.workers.export import read_json
+from mpscope.workers.spec import SpecError
 
 
 def rec(strategy: str, workers: int, wall: float, **extra: Any) -> dict[str, Any]:
@@ -514,8 +514,8 @@ def test_compare_bad_input_exits_2_with_one_line(
 def test_compare_exits_1_when_a_run_fails(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from workers import cli
-    from workers.compare import command
+    from mpscope.workers import cli
+    from mpscope.workers.compare import command
 
     real = command.run_matrix
 
@@ -541,7 +541,7 @@ def test_compare_exits_1_when_a_run_fails(
 def test_compare_interrupt_exits_130_and_leaves_nothing_running(tmp_path: Path) -> None:
     env = {**os.environ, "MPSCOPE_DATA_DIR": str(tmp_path)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "workers", "compare", "-s", "thread-pool", "-k", "2", "-w",
+        [sys.executable, "-m", "mpscope.workers", "compare", "-s", "thread-pool", "-k", "2", "-w",
          "sleep", "-n", "1e5", "--sleep-ms", "1", "--json"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL,
         env=env,

@@ -13,9 +13,9 @@ import psutil
 import pytest
 from engine_steps import assert_failed_naming, kill_worker, wait_for_workers, wait_outcome
 
-from workers import RunSpec, start_run
-from workers.events import RunFailed
-from workers.supervision import wait_dead
+from mpscope.workers import RunSpec, start_run
+from mpscope.workers.events import RunFailed
+from mpscope.workers.supervision import wait_dead
 
 LONG = {"workload": "sleep", "items": 100_000, "sleep_ms": 1.0}  # ~50 s with 2 workers
 
@@ -78,8 +78,8 @@ def test_a_killed_conductor_is_reported_and_its_workers_do_not_linger() -> None:
 CALLER = textwrap.dedent(
     """
     import os, signal, sys, time
-    from workers import RunSpec, start_run
-    from workers.events import WorkerStarted
+    from mpscope.workers import RunSpec, start_run
+    from mpscope.workers.events import WorkerStarted
     if __name__ == "__main__":
         handle = start_run(RunSpec(strategy=sys.argv[1], workload="sleep", items=100000,
                                    workers=2, sleep_ms=1.0))
@@ -115,7 +115,7 @@ def test_a_conductor_killed_at_once_leaves_no_named_semaphore() -> None:
     """The run's locks live in /dev/shm until someone unlinks them; close() does it."""
     import glob
 
-    from workers.supervision import semaphore_prefix
+    from mpscope.workers.supervision import semaphore_prefix
 
     handle = start_run(RunSpec(strategy="pool-map", workload="heavy", items=4000, workers=2))
     names = f"/dev/shm/sem.{semaphore_prefix(handle.run_id).lstrip('/')}-*"

@@ -9,7 +9,7 @@ import psutil
 import pytest
 from engine_steps import wait_for_workers
 
-from workers import RunSpec, start_run
+from mpscope.workers import RunSpec, start_run
 
 
 def autogroup_nice(pid: int) -> int | None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pickle
 import select
 
-from workers.events import Progress, TaskSpan
-from workers.probe import MAX_SPANS_PER_PACKET, _merge_spans
+from mpscope.workers.events import Progress, TaskSpan
+from mpscope.workers.probe import MAX_SPANS_PER_PACKET, _merge_spans
 
 
 def test_many_tiny_chunks_merge_into_a_bounded_packet() -> None:

@@ -15,8 +15,8 @@ import time
 import pytest
 from engine_steps import drain_until, wait_for_workers
 
-from workers import RunSpec, start_run
-from workers.events import (
+from mpscope.workers import RunSpec, start_run
+from mpscope.workers.events import (
     CounterStep,
     Progress,
     TaskSpan,

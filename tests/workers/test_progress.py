@@ -6,8 +6,8 @@ from collections import defaultdict
 
 import pytest
 
-from workers import RunSpec
-from workers.events import Progress, RunFinished, TaskSpan, WorkerExited
+from mpscope.workers import RunSpec
+from mpscope.workers.events import Progress, RunFinished, TaskSpan, WorkerExited
 
 
 @pytest.mark.timeout(60)

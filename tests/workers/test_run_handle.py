@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from workers.events import RunFinished, WorkerExited
-from workers.runner import RunHandle
-from workers.spec import RunSpec
+from mpscope.workers.events import RunFinished, WorkerExited
+from mpscope.workers.runner import RunHandle
+from mpscope.workers.spec import RunSpec
 
 
 class _ExitedConductor:

@@ -12,8 +12,8 @@ import time
 import pytest
 from engine_steps import drain_until, mpscope
 
-from workers import RunSpec, start_run
-from workers.events import (
+from mpscope.workers import RunSpec, start_run
+from mpscope.workers.events import (
     CounterStep,
     Progress,
     RunCancelled,
@@ -22,8 +22,8 @@ from workers.events import (
     WorkerExited,
     WorkerStarted,
 )
-from workers.spec import SpecError, available_start_methods, validate_spec
-from workers.strategies.shared_counter import STEP_EVENTS_PER_S
+from mpscope.workers.spec import SpecError, available_start_methods, validate_spec
+from mpscope.workers.strategies.shared_counter import STEP_EVENTS_PER_S
 
 
 def counter(**fields: object) -> RunSpec:

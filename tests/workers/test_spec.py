@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from workers.catalog import STRATEGIES, accepted_workloads
-from workers.spec import RunSpec, SpecError, cpu_count, validate_spec
+from mpscope.workers.catalog import STRATEGIES, accepted_workloads
+from mpscope.workers.spec import RunSpec, SpecError, cpu_count, validate_spec
 
 
 @pytest.mark.parametrize(
@@ -59,7 +59,7 @@ def test_streaming_strategies_have_no_memory_cap() -> None:
      (0.0123, "12.3 ms"), (3.456, "3.46 s"), (125.0, "2 min 05.0 s")],
 )  # fmt: skip
 def test_durations_read_well_at_unit_boundaries(seconds: float, text: str) -> None:
-    from workers.units import format_seconds
+    from mpscope.workers.units import format_seconds
 
     assert format_seconds(seconds) == text
 
@@ -70,14 +70,14 @@ def test_durations_read_well_at_unit_boundaries(seconds: float, text: str) -> No
      ("10M", 10**7), ("2.5k", 2500), ("1.5e3", 1500), (" 7 ", 7)],
 )  # fmt: skip
 def test_counts_are_read_in_every_usual_spelling(text: str, count: int) -> None:
-    from workers.units import parse_count
+    from mpscope.workers.units import parse_count
 
     assert parse_count(text) == count
 
 
 @pytest.mark.parametrize("text", ["", "ten", "1.5", "-3", "1e-3", "10 apples"])
 def test_what_is_not_a_whole_count_is_refused(text: str) -> None:
-    from workers.units import parse_count
+    from mpscope.workers.units import parse_count
 
     with pytest.raises(ValueError, match=r"count|whole"):
         parse_count(text)

@@ -21,8 +21,8 @@ import psutil
 import pytest
 from engine_steps import drain_until
 
-from workers import RunSpec, optional, start_run
-from workers.events import Event, Progress, RunStarted, WorkerStarted
+from mpscope.workers import RunSpec, optional, start_run
+from mpscope.workers.events import Event, Progress, RunStarted, WorkerStarted
 
 # for each method a run names, another default for the caller to have
 OTHER_DEFAULT = {"fork": "spawn", "forkserver": "fork", "spawn": "forkserver", "loky": "fork"}

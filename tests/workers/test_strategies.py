@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from workers import RunSpec
-from workers.catalog import STRATEGIES, accepted_workloads
-from workers.events import Progress, RunStarted, WorkerExited, WorkerStarted
-from workers.spec import available_start_methods
+from mpscope.workers import RunSpec
+from mpscope.workers.catalog import STRATEGIES, accepted_workloads
+from mpscope.workers.events import Progress, RunStarted, WorkerExited, WorkerStarted
+from mpscope.workers.spec import available_start_methods
 
 SIZES = {
     "square": 20_000, "poly-pair": 20_000, "square-plus": 20_000, "heavy": 300, "sleep": 24,

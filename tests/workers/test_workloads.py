@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from workers import jobs
-from workers.workloads import WORKLOADS
+from mpscope.workers import jobs
+from mpscope.workers.workloads import WORKLOADS
 
 
 @pytest.mark.parametrize("n", [1, 2, 3, 10, 257, 1000])

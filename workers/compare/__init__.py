@@ -12,7 +12,7 @@ Modules: ``plan`` (what runs), ``schedule`` (its bookkeeping: order, records, ti
 ``sweeps`` (chunksize and grain sweeps), ``verdict`` (the numbers in words).
 """
 
-from workers.compare.matrix import (
+from mpscope.workers.compare.matrix import (
     MatrixEvent,
     MatrixFinished,
     MatrixRun,
@@ -21,9 +21,15 @@ from workers.compare.matrix import (
     MatrixRunStarted,
     run_matrix,
 )
-from workers.compare.plan import DEFAULT_REPEATS, MatrixPlan, PlannedRun, Skipped, plan_matrix
-from workers.compare.schedule import MatrixResult, MatrixSchedule, MatrixStatus
-from workers.compare.summary import (
+from mpscope.workers.compare.plan import (
+    DEFAULT_REPEATS,
+    MatrixPlan,
+    PlannedRun,
+    Skipped,
+    plan_matrix,
+)
+from mpscope.workers.compare.schedule import MatrixResult, MatrixSchedule, MatrixStatus
+from mpscope.workers.compare.summary import (
     BASELINE_STRATEGY,
     CellSummary,
     baselines,
@@ -31,7 +37,7 @@ from workers.compare.summary import (
     run_speedup,
     summarize,
 )
-from workers.compare.sweeps import (
+from mpscope.workers.compare.sweeps import (
     DEFAULT_GRAINS,
     SweepPoint,
     SweepSeries,
@@ -42,7 +48,7 @@ from workers.compare.sweeps import (
     plan_chunksize_sweep,
     plan_grain_sweep,
 )
-from workers.compare.verdict import verdict, verdict_text
+from mpscope.workers.compare.verdict import verdict, verdict_text
 
 __all__ = [
     "BASELINE_STRATEGY",

@@ -20,15 +20,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from workers.cli import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, BadInput
-from workers.compare.matrix import MatrixEvent, MatrixRun, MatrixRunEnded, run_matrix
-from workers.compare.plan import DEFAULT_REPEATS, MatrixPlan, plan_matrix
-from workers.compare.schedule import MatrixResult
-from workers.compare.summary import BASELINE_STRATEGY, CellSummary
-from workers.export import results_document, write_csv
-from workers.history import HistoryError, HistoryStore, default_path
-from workers.spec import RunSpec, cpu_count
-from workers.units import format_count, format_seconds
+from mpscope.workers.cli import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, BadInput
+from mpscope.workers.compare.matrix import MatrixEvent, MatrixRun, MatrixRunEnded, run_matrix
+from mpscope.workers.compare.plan import DEFAULT_REPEATS, MatrixPlan, plan_matrix
+from mpscope.workers.compare.schedule import MatrixResult
+from mpscope.workers.compare.summary import BASELINE_STRATEGY, CellSummary
+from mpscope.workers.export import results_document, write_csv
+from mpscope.workers.history import HistoryError, HistoryStore, default_path
+from mpscope.workers.spec import RunSpec, cpu_count
+from mpscope.workers.units import format_count, format_seconds
 
 DEFAULT_STRATEGIES = "process,pool-map,thread-pool"
 

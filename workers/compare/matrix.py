@@ -21,12 +21,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from workers.compare.plan import MatrixPlan, PlannedRun
-from workers.compare.schedule import MatrixResult, MatrixSchedule, MatrixStatus
-from workers.events import Event, RunFailed
-from workers.runner import CONSUMER_POLL_S, RunHandle, new_run_id, start_run
-from workers.spec import RunSpec, SpecError
-from workers.tally import RunTally
+from mpscope.workers.compare.plan import MatrixPlan, PlannedRun
+from mpscope.workers.compare.schedule import MatrixResult, MatrixSchedule, MatrixStatus
+from mpscope.workers.events import Event, RunFailed
+from mpscope.workers.runner import CONSUMER_POLL_S, RunHandle, new_run_id, start_run
+from mpscope.workers.spec import RunSpec, SpecError
+from mpscope.workers.tally import RunTally
 
 
 @dataclass(frozen=True)

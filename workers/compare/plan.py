@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from workers.catalog import STRATEGIES, unfit_reason
-from workers.compare.summary import BASELINE_STRATEGY
-from workers.spec import RunSpec, SpecError, max_workers, validate_spec
+from mpscope.workers.catalog import STRATEGIES, unfit_reason
+from mpscope.workers.compare.summary import BASELINE_STRATEGY
+from mpscope.workers.spec import RunSpec, SpecError, max_workers, validate_spec
 
 DEFAULT_REPEATS = 3
 MAX_REPEATS = 100

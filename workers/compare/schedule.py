@@ -20,10 +20,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from workers.compare.plan import MatrixPlan, PlannedRun, Skipped
-from workers.compare.summary import BASELINE_STRATEGY, CellSummary, summarize
-from workers.compare.verdict import verdict
-from workers.units import format_seconds
+from mpscope.workers.compare.plan import MatrixPlan, PlannedRun, Skipped
+from mpscope.workers.compare.summary import BASELINE_STRATEGY, CellSummary, summarize
+from mpscope.workers.compare.verdict import verdict
+from mpscope.workers.units import format_seconds
 
 
 @dataclass(frozen=True)

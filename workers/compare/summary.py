@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from workers.catalog import STRATEGIES
+from mpscope.workers.catalog import STRATEGIES
 
 BASELINE_STRATEGY = "sequential"
 

@@ -11,8 +11,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from workers.catalog import STRATEGIES
-from workers.compare.plan import (
+from mpscope.workers.catalog import STRATEGIES
+from mpscope.workers.compare.plan import (
     DEFAULT_REPEATS,
     MatrixPlan,
     Skipped,
@@ -21,8 +21,8 @@ from workers.compare.plan import (
     check_strategies,
     check_worker_counts,
 )
-from workers.compare.summary import BASELINE_STRATEGY, CellSummary, is_chunked, summarize
-from workers.spec import RunSpec, SpecError, cpu_count, validate_spec
+from mpscope.workers.compare.summary import BASELINE_STRATEGY, CellSummary, is_chunked, summarize
+from mpscope.workers.spec import RunSpec, SpecError, cpu_count, validate_spec
 
 MAX_SWEEP_TASKS = (
     100_000  # default chunksizes start where a sweep run makes at most this many tasks

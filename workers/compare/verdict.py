@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from workers.compare.summary import BASELINE_STRATEGY, CellSummary, JobKey, is_chunked
-from workers.units import format_count, format_seconds
-from workers.workloads import WORKLOADS
+from mpscope.workers.compare.summary import BASELINE_STRATEGY, CellSummary, JobKey, is_chunked
+from mpscope.workers.units import format_count, format_seconds
+from mpscope.workers.workloads import WORKLOADS
 
 FASTER = 1.1  # a speed-up at or above this is "faster"
 SLOWER = 1 / 1.1  # at or below this is "slower"; in between "gains nothing"

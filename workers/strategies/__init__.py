@@ -6,19 +6,19 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from workers.context import RunContext
+from mpscope.workers.context import RunContext
 
 _MODULES = {
-    "sequential": "workers.strategies.sequential",
-    "process": "workers.strategies.process_split",
-    "pool-map": "workers.strategies.pool_map",
-    "pool-starmap": "workers.strategies.pool_map",
-    "pool-imap": "workers.strategies.pool_map",
-    "thread-pool": "workers.strategies.thread_pool",
-    "executor": "workers.strategies.executor",
-    "shared-counter": "workers.strategies.shared_counter",
-    "dask": "workers.strategies.dask_cluster",
-    "joblib": "workers.strategies.joblib_loky",
+    "sequential": "mpscope.workers.strategies.sequential",
+    "process": "mpscope.workers.strategies.process_split",
+    "pool-map": "mpscope.workers.strategies.pool_map",
+    "pool-starmap": "mpscope.workers.strategies.pool_map",
+    "pool-imap": "mpscope.workers.strategies.pool_map",
+    "thread-pool": "mpscope.workers.strategies.thread_pool",
+    "executor": "mpscope.workers.strategies.executor",
+    "shared-counter": "mpscope.workers.strategies.shared_counter",
+    "dask": "mpscope.workers.strategies.dask_cluster",
+    "joblib": "mpscope.workers.strategies.joblib_loky",
 }
 
 

@@ -28,11 +28,11 @@ from typing import Any, NamedTuple
 import dask
 from distributed import Client, LocalCluster, as_completed, get_worker
 
-from workers.context import CannotRun, RunContext
-from workers.events import WorkerStarted
-from workers.probe import Lane, run_range
-from workers.scheduler_address import parse_scheduler_address
-from workers.strategies import Strategy
+from mpscope.workers.context import CannotRun, RunContext
+from mpscope.workers.events import WorkerStarted
+from mpscope.workers.probe import Lane, run_range
+from mpscope.workers.scheduler_address import parse_scheduler_address
+from mpscope.workers.strategies import Strategy
 
 CONNECT_TIMEOUT_S = 2.0  # an unreachable scheduler fails well within 5 s of the request
 NO_WORKERS_TIMEOUT_S = 10.0  # a cluster left without workers this long fails the run

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from concurrent.futures import ProcessPoolExecutor
 
-from workers.context import RunContext
-from workers.probe import init_pool_worker, instrumented_pool_tasks
-from workers.strategies import Strategy
+from mpscope.workers.context import RunContext
+from mpscope.workers.probe import init_pool_worker, instrumented_pool_tasks
+from mpscope.workers.strategies import Strategy
 
 
 def run_executor(ctx: RunContext) -> int:

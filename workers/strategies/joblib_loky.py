@@ -28,9 +28,9 @@ from joblib import Parallel, delayed
 from joblib.externals.loky import get_reusable_executor, reusable_executor
 from joblib.externals.loky.backend import reduction as loky_reduction
 
-from workers.context import RunContext, WatchingContext
-from workers.probe import ProbeConfig, attach, current_lane, init_pool_worker
-from workers.strategies import Strategy
+from mpscope.workers.context import RunContext, WatchingContext
+from mpscope.workers.probe import ProbeConfig, attach, current_lane, init_pool_worker
+from mpscope.workers.strategies import Strategy
 
 
 class ProbedBatchedCalls(joblib_parallel.BatchedCalls):  # type: ignore[misc]

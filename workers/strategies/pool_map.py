@@ -11,9 +11,9 @@ from __future__ import annotations
 import multiprocessing.pool
 from typing import Any
 
-from workers.context import RunContext
-from workers.probe import PerItemJob, init_pool_worker, instrumented_pool_tasks
-from workers.strategies import Strategy
+from mpscope.workers.context import RunContext
+from mpscope.workers.probe import PerItemJob, init_pool_worker, instrumented_pool_tasks
+from mpscope.workers.strategies import Strategy
 
 
 def _start_pool(ctx: RunContext) -> Any:

@@ -12,10 +12,10 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from workers import jobs
-from workers.context import RunContext
-from workers.probe import ProbeConfig, attach, finish_process, run_range
-from workers.strategies import Strategy
+from mpscope.workers import jobs
+from mpscope.workers.context import RunContext
+from mpscope.workers.probe import ProbeConfig, attach, finish_process, run_range
+from mpscope.workers.strategies import Strategy
 
 Segment = tuple[Callable[..., int], int, int]  # (job, lo, hi)
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from workers.context import RunContext
-from workers.probe import attach, run_range
-from workers.strategies import Strategy
+from mpscope.workers.context import RunContext
+from mpscope.workers.probe import attach, run_range
+from mpscope.workers.strategies import Strategy
 
 
 def run_sequential(ctx: RunContext) -> int:

@@ -70,13 +70,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from workers.context import RunContext
-from workers.events import CounterStep
-from workers.probe import ProbeConfig, attach, finish_process
-from workers.strategies import Strategy
-from workers.strategies.process_split import WorkerRaised, WorkerVanished
-from workers.units import format_count
-from workers.workloads import one_increment
+from mpscope.workers.context import RunContext
+from mpscope.workers.events import CounterStep
+from mpscope.workers.probe import ProbeConfig, attach, finish_process
+from mpscope.workers.strategies import Strategy
+from mpscope.workers.strategies.process_split import WorkerRaised, WorkerVanished
+from mpscope.workers.units import format_count
+from mpscope.workers.workloads import one_increment
 
 WHOLE, STEP, NONE = "whole", "step", "none"
 WAITING, HOLDING, READ, STEPPED, RELEASED, DONE = (

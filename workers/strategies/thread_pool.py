@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from multiprocessing.dummy import Pool as ThreadPool
 
-from workers.context import RunContext
-from workers.probe import init_thread_worker, instrumented_pool_tasks
-from workers.strategies import Strategy
+from mpscope.workers.context import RunContext
+from mpscope.workers.probe import init_thread_worker, instrumented_pool_tasks
+from mpscope.workers.strategies import Strategy
 
 
 def run_thread_pool(ctx: RunContext) -> int:
