@@ -78,8 +78,9 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def _spec(args: argparse.Namespace):  # -> RunSpec
-    from mpscope.workers.spec import RunSpec, validate_spec
+    from mpscope.workers.spec import RunSpec
     from mpscope.workers.units import parse_count
+    from mpscope.workers.validation import validate_spec
 
     return validate_spec(
         RunSpec(

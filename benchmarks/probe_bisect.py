@@ -55,7 +55,8 @@ from mpscope.workers import RunSpec
 from mpscope.workers.context import worker_context
 from mpscope.workers.probe import ProbeConfig, init_pool_worker, instrumented_pool_tasks
 from mpscope.workers.runner import CONSUMER_POLL_S
-from mpscope.workers.spec import SpecError, validate_spec
+from mpscope.workers.spec import SpecError
+from mpscope.workers.validation import validate_spec
 from mpscope.workers.workloads import WORKLOADS
 
 VARIANTS = ("bare", "attached", "reporting", "reporting-slow", "mpscope")

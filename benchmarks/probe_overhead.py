@@ -36,9 +36,9 @@ from mpscope.workers import RunSpec, start_run
 from mpscope.workers.context import worker_context
 from mpscope.workers.events import RunFinished
 from mpscope.workers.runner import CONSUMER_POLL_S
-from mpscope.workers.spec import validate_spec
 from mpscope.workers.strategies.process_split import split
 from mpscope.workers.units import parse_count
+from mpscope.workers.validation import validate_spec
 from mpscope.workers.workloads import WORKLOADS
 
 

@@ -1,8 +1,9 @@
-"""The last sequential run per problem, remembered for this session, for speed-up figures.
+"""The last baseline (sequential) run per problem, remembered this session, for speed-ups.
 
 A speed-up only means something against the same work: the same workload, the same number of
-items and the same job parameters (grain, sleep). The compare page (a later issue) keeps a
-persistent history; this is the in-session memory the run summary needs.
+items and the same job parameters (grain, sleep). The compare page keeps a persistent history
+(the window asks it for problems not run this session); this is the in-session memory the
+run summary needs.
 """
 
 from __future__ import annotations
@@ -11,17 +12,21 @@ from collections.abc import Callable
 
 from mpscope.workers.events import RunFinished
 from mpscope.workers.spec import RunSpec
+from mpscope.workers.strategies import baseline
+from mpscope.workers.workloads import WORKLOADS
 
 BaselineKey = tuple[str, int, int | None, float | None]
 
 
 def baseline_key(spec: RunSpec) -> BaselineKey:
     """What must match for two runs to be compared: workload, items and job parameters."""
+    workload = WORKLOADS.get(str(spec.workload))
+    takes = workload.params.values() if workload else ()
     return (
-        spec.workload,
+        str(spec.workload),
         spec.items or 0,
-        spec.grain if spec.workload == "heavy" else None,
-        spec.sleep_ms if spec.workload == "sleep" else None,
+        spec.grain if "grain" in takes else None,
+        spec.sleep_ms if "sleep_ms" in takes else None,
     )
 
 
@@ -39,7 +44,7 @@ class SequentialBaselines:
     def record(self, spec: RunSpec, outcome: object) -> None:
         """Remember ``outcome`` if it is a correct, finished sequential run."""
         if (
-            spec.strategy == "sequential"
+            spec.strategy == baseline().id
             and isinstance(outcome, RunFinished)
             and outcome.correct
             and outcome.wall_s > 0

@@ -14,16 +14,20 @@ import os
 import time
 from collections.abc import Mapping
 
-from mpscope.workers.catalog import STRATEGIES, accepted_workloads
+from mpscope.workers.strategies import STRATEGIES, accepted_workloads
 from mpscope.workers.workloads import DEFAULT_GRAIN, WORKLOADS
 
 TARGET_SEQUENTIAL_S = 2.5  # what a proposed size should take as a plain for-loop
 RESULT_LIST_CAP_BYTES = 1.5 * 2**30  # largest full result list a proposal may cause
 MEASURE_BUDGET_S = 0.03  # CPU time spent timing each job
 SLEEP_OVERHEAD_S = 1e-4  # time.sleep() overshoots by about this much per call
-# the workloads whose size is "how much work": measured (sleep is computed); any other
-# workload (the shared counter's increment, say) keeps its own default size
-CALIBRATED = ("square", "poly-pair", "square-plus", "heavy")
+# the workloads whose size is "how much work": measured (sleep is computed from its sleep);
+# any other workload (the shared counter's increment, say) keeps its own default size
+CALIBRATED = tuple(w.id for w in WORKLOADS.values() if w.sizing == "measured")
+
+
+def _scales_with_grain(workload: str) -> bool:
+    return "grain" in WORKLOADS[workload].params.values()
 
 
 def calibration_disabled() -> bool:
@@ -71,7 +75,7 @@ def measure_seconds_per_item(workload: str, budget_s: float = MEASURE_BUDGET_S) 
     thread runs beside it) is not counted.
     """
     w = WORKLOADS[workload]
-    job = w.job(grain=DEFAULT_GRAIN)
+    job = w.job()  # its default keywords (heavy: the default grain)
     x = max(w.default_items // 2, 1)  # items of a typical size (big ints cost more)
     done = 0
     batch = 64
@@ -113,14 +117,14 @@ class ItemProposals:
     def item_seconds(self, workload: str, grain: int, sleep_ms: float) -> float | None:
         """Estimated seconds per item of the sequential loop, None if not known."""
         w = WORKLOADS[workload]
-        if w.io_bound and workload == "sleep":
+        if w.sizing == "sleep":
             return sleep_ms / 1000.0 + SLEEP_OVERHEAD_S
         if workload not in CALIBRATED:
             return None
         measured = self.seconds_per_item.get(workload)
         if measured is None:
             return None
-        if workload == "heavy":
+        if _scales_with_grain(workload):
             return measured * max(grain, 50) / DEFAULT_GRAIN
         return measured
 
@@ -130,7 +134,7 @@ class ItemProposals:
         per_item = self.item_seconds(workload, grain, sleep_ms)
         if per_item is None:
             n = w.default_items
-            if workload == "heavy":
+            if _scales_with_grain(workload):
                 n = nice_floor(w.default_items * DEFAULT_GRAIN / max(grain, 50))
         else:
             n = nice_floor(TARGET_SEQUENTIAL_S / max(per_item, 1e-9))

@@ -1,7 +1,7 @@
 """The strategy, workload and start-method combo boxes: their items, tooltips and fit rules.
 
 The strategy leads: a workload that cannot run under the chosen strategy
-(``workers.catalog.unfit_reason``) stays listed but disabled, with the reason as the item's
+(``mpscope.workers.strategies.why_not``) stays listed but disabled, with the reason as the item's
 tooltip, so a user sees *why* rather than wondering where an option went. (Disabling both ways
 would lock some pairs out for good: shared-counter runs only ``increment``, which no other
 strategy runs.) A strategy whose optional packages are missing is disabled the same way, its
@@ -14,29 +14,25 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QComboBox
 
-from mpscope.workers.catalog import STRATEGIES, unfit_reason
 from mpscope.workers.optional import unavailable_reason
 from mpscope.workers.spec import available_start_methods, default_start_method
+from mpscope.workers.strategies import STRATEGIES
+from mpscope.workers.strategies import why_not as unfit_reason
 from mpscope.workers.workloads import WORKLOADS
 
 
-def _start_method_unused() -> dict[str, str]:
-    """Strategies the start method does not apply to, and why."""
-    unused = {
-        "sequential": "sequential starts no worker processes",
-        "thread-pool": "thread-pool runs threads, not processes",
-    }
-    for info in STRATEGIES.values():
-        if info.own_start_method:
-            unused[info.id] = (
-                f"{info.id} starts its workers its own way ({info.own_start_method}), "
-                "whatever the start method says"
-            )
-    return unused
+def start_method_unused(strategy: str) -> str | None:
+    """Why the start method does not apply to ``strategy``, or None if it does."""
+    info = STRATEGIES[strategy]
+    if not info.starts_processes:
+        return info.no_processes_note or f"{info.id} starts no worker processes"
+    if info.own_start_method:
+        return (
+            f"{info.id} starts its workers its own way ({info.own_start_method}), "
+            "whatever the start method says"
+        )
+    return None
 
-
-# strategies the start method does not apply to, and why
-START_METHOD_UNUSED = _start_method_unused()
 
 START_METHOD_TIPS = {
     "fork": "fork: the child is a copy of the parent (fast; unsafe beside threads, and "
@@ -78,7 +74,8 @@ def strategy_tip(strategy: str) -> str:
 def workload_tip(workload: str) -> str:
     """What a workload computes, in one tooltip."""
     w = WORKLOADS[workload]
-    return f"{w.description}\nresult checked against the closed form {w.formula}"
+    check = f"the closed form {w.formula}" if w.formula else "the sequential loop's results"
+    return f"{w.description}\nresult checked against {check}"
 
 
 def populate_workloads(combo: QComboBox) -> None:

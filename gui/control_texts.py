@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from mpscope.gui.choice_combos import START_METHOD_UNUSED
-from mpscope.workers.catalog import STRATEGIES, auto_chunksize
+from mpscope.gui.choice_combos import start_method_unused
 from mpscope.workers.spec import RunSpec, cpu_count
+from mpscope.workers.strategies import STRATEGIES
+from mpscope.workers.strategy import auto_chunksize
 from mpscope.workers.units import format_count
 
 STRATEGY_TIP = (
@@ -41,18 +42,20 @@ def breakable_code(code: str) -> str:
 
 def workers_tip(strategy: str) -> str:
     """The workers spin box's tooltip for ``strategy``."""
-    if not STRATEGIES[strategy].multi_worker:
+    info = STRATEGIES[strategy]
+    if not info.multi_worker:
         return f"{strategy} always runs one worker"
     cores = cpu_count()
+    what = "Worker threads" if info.threads else "Worker processes"
     return (
-        f"Worker processes (threads for thread-pool): 1 to {2 * cores}, twice this "
-        f"machine's {cores} cores, so you can see what oversubscription does"
+        f"{what}: 1 to {2 * cores}, twice this machine's {cores} cores, so you can see "
+        "what oversubscription does"
     )
 
 
 def start_method_tip(strategy: str) -> str:
     """The start-method combo's tooltip for ``strategy`` (why it is disabled, if it is)."""
-    unused = START_METHOD_UNUSED.get(strategy)
+    unused = start_method_unused(strategy)
     return f"Not used: {unused}" if unused else START_METHOD_TIP
 
 

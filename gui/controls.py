@@ -1,9 +1,9 @@
 """ControlsPanel: the left column where a user picks what to run, and the Run / Stop buttons.
 
-Everything typed is checked as it is typed, with the engine's own rules
-(``workers.units.parse_count``, ``workers.spec.validate_spec``): a bad value gets one line under
-the field naming it and what is allowed, and Run stays disabled until it is fixed. Nothing here
-starts a run; the window connects ``run_action`` / ``stop_action`` to the RunController.
+Everything typed is checked as it is typed, with the engine's own rules (``parse_count``,
+``validate_spec``): a bad value gets one line under the field naming it and what is allowed,
+and Run stays disabled until it is fixed. Nothing here starts a run; the window connects
+``run_action`` / ``stop_action`` to the RunController.
 """
 
 from __future__ import annotations
@@ -31,17 +31,18 @@ from mpscope.gui.calibration import ItemProposals
 from mpscope.gui.fault_section import FaultSection
 from mpscope.gui.settings import ControlChoices
 from mpscope.gui.strategy_options import StrategyOptions
-from mpscope.workers.catalog import STRATEGIES
 from mpscope.workers.spec import (
     MAX_GRAIN,
     MAX_SLEEP_MS,
+    ResolvedSpec,
     RunSpec,
     SpecError,
     cpu_count,
     default_start_method,
-    validate_spec,
 )
+from mpscope.workers.strategies import STRATEGIES, default_strategy
 from mpscope.workers.units import format_count, parse_count
+from mpscope.workers.validation import validate_spec
 from mpscope.workers.workloads import DEFAULT_GRAIN, DEFAULT_SLEEP_MS, WORKLOADS
 
 CHUNKSIZE_MAX = 2_000_000_000  # QSpinBox holds a 32-bit int
@@ -82,7 +83,7 @@ class ControlsPanel(QWidget):
         self.proposals = ItemProposals()
         self._typed_items: dict[str, int] = {}  # workload -> items the user typed
         self._busy = False
-        self._spec: RunSpec | None = None
+        self._spec: ResolvedSpec | None = None
         self._loading = True
         # the worker count of the strategies without a count of their own, and the count last
         # chosen for each strategy with one (shared-counter proposes the seed's 2)
@@ -229,7 +230,7 @@ class ControlsPanel(QWidget):
         """The chosen workload id."""
         return str(self.workload_combo.currentData())
 
-    def spec(self) -> RunSpec | None:
+    def spec(self) -> ResolvedSpec | None:
         """The spec Run would start, resolved, or None while some value is invalid."""
         return self._spec
 
@@ -267,9 +268,10 @@ class ControlsPanel(QWidget):
         """Show ``c`` (unknown or unfit values fall back to the defaults)."""
         was_loading, self._loading = self._loading, True
         try:
-            strategy = c.strategy if c.strategy in STRATEGIES else "pool-map"
+            fallback = default_strategy().id
+            strategy = c.strategy if c.strategy in STRATEGIES else fallback
             if not combos.select_data(self.strategy_combo, strategy):
-                strategy = "pool-map"
+                strategy = fallback
                 combos.select_data(self.strategy_combo, strategy)
             self._shown_strategy = strategy
             workload = combos.first_fitting_workload(strategy, c.workload)
@@ -390,8 +392,9 @@ class ControlsPanel(QWidget):
     def _update_relevance(self) -> None:
         """Show the job parameters only for their workload; disable what does not apply."""
         info = STRATEGIES[self.strategy]
-        self.form.setRowVisible(self.grain_spin, self.workload == "heavy")
-        self.form.setRowVisible(self.sleep_spin, self.workload == "sleep")
+        takes = WORKLOADS[self.workload].params.values()
+        self.form.setRowVisible(self.grain_spin, "grain" in takes)
+        self.form.setRowVisible(self.sleep_spin, "sleep_ms" in takes)
         self.strategy_call.setText(texts.breakable_code(info.call))
         self.workers_spin.setEnabled(info.multi_worker)
         self.workers_spin.setToolTip(texts.workers_tip(self.strategy))
@@ -401,7 +404,7 @@ class ControlsPanel(QWidget):
         )
         self.options.show_for(self.strategy)
         remote = self.options.uses_scheduler()
-        unused = self.strategy in combos.START_METHOD_UNUSED or remote
+        unused = combos.start_method_unused(self.strategy) is not None or remote
         self.start_method_combo.setEnabled(not unused)
         self.start_method_combo.setToolTip(
             texts.REMOTE_START_METHOD_TIP if remote else texts.start_method_tip(self.strategy)

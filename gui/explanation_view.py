@@ -16,20 +16,23 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from mpscope import resources
-from mpscope.workers.catalog import STRATEGIES
+from mpscope.workers.strategies import STRATEGIES
 
 HEADING_SCALE = {1: 1.3, 2: 1.1, 3: 1.0}
 
 
 def explanation_markdown(strategy: str) -> str:
-    """The Markdown text for ``strategy`` (a short stand-in if its file is missing)."""
+    """The Markdown text for ``strategy``: its explanation file, or (none, or missing) a short
+    stand-in made of its description and call."""
+    info = STRATEGIES.get(strategy)
+    if info is None:
+        return f"# {strategy}\n\nNo explanation is available for this strategy."
     try:
-        return resources.read_text(f"strategies/{strategy}.md")
+        if info.explanation:
+            return resources.read_text(info.explanation)
     except (FileNotFoundError, OSError):
-        info = STRATEGIES.get(strategy)
-        if info is None:
-            return f"# {strategy}\n\nNo explanation is available for this strategy."
-        return f"# {strategy}\n\n{info.description}.\n\n```python\n{info.call}\n```\n"
+        pass
+    return f"# {strategy}\n\n{info.description}.\n\n```python\n{info.call}\n```\n"
 
 
 class ExplanationView(QTextBrowser):

@@ -31,7 +31,8 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from mpscope.gui.run_model import RunModel
 from mpscope.workers.events import RunFailed, TerminalEvent
 from mpscope.workers.runner import RunHandle, start_run
-from mpscope.workers.spec import RunSpec, SpecError, validate_spec
+from mpscope.workers.spec import ResolvedSpec, RunSpec, SpecError
+from mpscope.workers.validation import validate_spec
 
 # the run's processes yield to the window's short bursts (its CPU share is capped by the
 # redraw pacing, so the run loses no more than before): stalls shrink, wall times do not grow
@@ -115,7 +116,7 @@ class RunController(QObject):
         return self._handle
 
     # -- commands ------------------------------------------------------------------------------
-    def start(self, spec: RunSpec) -> bool:
+    def start(self, spec: RunSpec | ResolvedSpec) -> bool:
         """Start ``spec``; False (and ``rejected``) if it cannot run or a run is live."""
         if self._closed:
             return False

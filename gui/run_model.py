@@ -29,7 +29,7 @@ from mpscope.workers.events import (
     WorkerExited,
     WorkerStarted,
 )
-from mpscope.workers.spec import RunSpec
+from mpscope.workers.spec import ResolvedSpec
 from mpscope.workers.tally import RunTally
 
 
@@ -99,7 +99,7 @@ class RunModel(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.spec: RunSpec | None = None
+        self.spec: ResolvedSpec | None = None
         self.tally: RunTally | None = None
         self.started: RunStarted | None = None
         self.outcome: RunFinished | RunFailed | RunCancelled | None = None
@@ -111,7 +111,7 @@ class RunModel(QObject):
         self.t0 = time.perf_counter()
 
     # -- lifecycle -----------------------------------------------------------------------------
-    def reset(self, spec: RunSpec) -> None:
+    def reset(self, spec: ResolvedSpec) -> None:
         """Forget the previous run; ``spec`` is about to start."""
         self.spec = spec
         self.tally = RunTally(spec)

@@ -9,8 +9,12 @@ into their next session.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings
+
+from mpscope.workers.strategies import STRATEGIES
+from mpscope.workers.strategy import Option
 
 ORGANIZATION = "mpscope"
 APPLICATION = "mpscope"
@@ -36,12 +40,12 @@ class ControlChoices:
     grain: int | None = None
     sleep_ms: float | None = None
     advanced_open: bool = False
-    # strategy options (gui.strategy_options): shared-counter's, then dask's
-    lock: str | None = None
-    delay_s: float | None = None
-    force_race: bool = False
-    trace: bool = False
-    scheduler: str | None = None  # None: start a LocalCluster
+    # the strategies' own options (gui.strategy_options), by RunSpec field: lock, delay_s...
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+def _all_options() -> list[Option]:
+    return [option for s in STRATEGIES.values() for option in s.options]
 
 
 def _int_or_none(value: object) -> int | None:
@@ -79,6 +83,13 @@ def load_choices(settings: QSettings | None = None) -> ControlChoices:
             value = s.value(key)
             return str(value) if value not in (None, "") else None
 
+        def option_value(option: Option) -> Any:
+            if option.kind == "switch":
+                return _flag(s.value(option.field))
+            if option.kind == "seconds":
+                return _float_or_none(s.value(option.field))
+            return text(option.field)
+
         return ControlChoices(
             strategy=text("strategy"),
             workload=text("workload"),
@@ -89,11 +100,7 @@ def load_choices(settings: QSettings | None = None) -> ControlChoices:
             grain=_int_or_none(s.value("grain")),
             sleep_ms=_float_or_none(s.value("sleep_ms")),
             advanced_open=_flag(s.value("advanced_open")),
-            lock=text("lock"),
-            delay_s=_float_or_none(s.value("delay_s")),
-            force_race=_flag(s.value("force_race")),
-            trace=_flag(s.value("trace")),
-            scheduler=text("scheduler"),
+            options={o.field: option_value(o) for o in _all_options() if s.contains(o.field)},
         )
     finally:
         s.endGroup()
@@ -111,17 +118,21 @@ def save_choices(choices: ControlChoices, settings: QSettings | None = None) -> 
         "start_method",
         "grain",
         "sleep_ms",
-        "lock",
-        "delay_s",
-        "scheduler",
     ):
         value = getattr(choices, key)
         if value is None:
             s.remove(key)
         else:
             s.setValue(key, value)
-    for key in ("advanced_open", "force_race", "trace"):
-        s.setValue(key, "true" if getattr(choices, key) else "false")
+    s.setValue("advanced_open", "true" if choices.advanced_open else "false")
+    for option in _all_options():
+        value = choices.options.get(option.field)
+        if option.kind == "switch":
+            s.setValue(option.field, "true" if value else "false")
+        elif value is None:
+            s.remove(option.field)
+        else:
+            s.setValue(option.field, value)
     s.remove("items")
     s.beginGroup("items")
     for workload, items in choices.items.items():

@@ -1,15 +1,17 @@
 """StrategyOptions: the controls only some strategies take, shown only while they apply.
 
-shared-counter (the seed's In [20]) takes a lock mode, a delay per increment, "force the race"
-and "trace"; dask takes the address of a running scheduler. Their rows live in the controls'
-form (so labels line up with the others) and are hidden for every other strategy, like the
-grain and sleep rows are for other workloads. The values go straight into the ``RunSpec``;
-validation stays ``workers.spec.validate_spec``'s, and a bad scheduler address gets its one
-line right under the field.
+Made from the strategies' own options (``Strategy.options``): a choice becomes a combo box
+(each choice's tip on its item), seconds a spin box, a switch a check box (a strategy's
+switches share one row), an address a line edit with its one-line problem right under it.
+Each widget is named after its flag (``--force-race``: ``forceRaceCheck``). Their rows live
+in the controls' form, so labels line up with the others, and are hidden for every other
+strategy, like the grain and sleep rows are for other workloads. The values go straight into
+the ``RunSpec``; validation stays the engine's.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
@@ -25,62 +27,19 @@ from PySide6.QtWidgets import (
 )
 
 from mpscope.gui.settings import ControlChoices
-from mpscope.workers.scheduler_address import EXAMPLE
-from mpscope.workers.spec import MAX_DELAY_S, RunSpec
+from mpscope.workers.spec import RunSpec
+from mpscope.workers.strategies import STRATEGIES
+from mpscope.workers.strategy import Option
 
-COUNTER = "shared-counter"
-DASK = "dask"
-DEFAULTS = RunSpec()  # the engine's defaults: lock whole, 0.1 s per increment (the seed)
+# the engine's defaults for every option field (lock whole, 0.1 s per increment: the seed)
+DEFAULTS = {f.name: f.default for f in dataclasses.fields(RunSpec)}
+SUFFIX = {"choice": "Combo", "seconds": "Spin", "switch": "Check", "address": "Edit"}
 
-LOCK_MODES = (
-    (
-        "whole",
-        "whole loop (the seed)",
-        "The lock is held around each worker's whole loop, sleep included, as the seed does:\n"
-        "one worker counts 1..10 while the other waits, then the other counts 11..20.\n"
-        "Correct, and nothing runs in parallel.",
-    ),
-    (
-        "step",
-        "each increment",
-        "The lock is held for each read-add-write only; the delay is spent outside it,\n"
-        "so the workers take turns increment by increment. Every update lands.",
-    ),
-    (
-        "none",
-        "none (the race)",
-        "v.value += 1 on a Value(lock=False), nothing guarding it: two workers that read the\n"
-        "same value both write it plus one, and an update is lost. The seed leaves this out.\n"
-        "How many are lost is luck, unless you force the race.",
-    ),
-)
-LOCK_TIP = (
-    "How the shared counter is guarded. The seed holds one mp.Lock around each worker's whole "
-    "loop;\nhover over a mode to see what it does."
-)
-DELAY_TIP = (
-    "Seconds each increment sleeps, as the seed's time.sleep(0.1).\n"
-    "With the lock around the whole loop the sleep is inside the lock; around each increment "
-    "it is outside,\nso the workers interleave. 0 = as fast as possible (the view then shows "
-    "a sample: at most 1,000 increments/s are reported)."
-)
-FORCE_RACE_TIP = (
-    "With no lock: in every round each worker reads the counter, then all K workers meet at "
-    "a barrier,\nthen each writes what it read plus one. All of a round's writes write the "
-    "same value, so every round\nloses K-1 updates, every time (a plain unguarded += loses "
-    "some, some of the time). Needs 2 or more workers."
-)
-FORCE_RACE_OFF_TIP = (
-    'Only with lock "no lock": a lock rules the race out, so there is nothing to force'
-)
-TRACE_TIP = (
-    "Record which worker wrote which value, in the order of the writes, and show the "
-    "sequence after the run\n(the first 20,000 writes)."
-)
-SCHEDULER_TIP = (
-    "The address of a running Dask scheduler to use, tcp://HOST:PORT (or tls://).\n"
-    "Empty: start a LocalCluster of K worker processes for this run and shut it down after."
-)
+
+def widget_name(option: Option) -> str:
+    """The widget's object name: its flag in camel case plus its kind (``lockCombo``)."""
+    words = option.flag.lstrip("-").split("-")
+    return words[0] + "".join(w.capitalize() for w in words[1:]) + SUFFIX[option.kind]
 
 
 def _message_label(name: str) -> QLabel:
@@ -92,8 +51,70 @@ def _message_label(name: str) -> QLabel:
     return label
 
 
+class OptionWidget:
+    """One option's widget: reads and shows its value, says when it changes."""
+
+    def __init__(self, option: Option, on_change: Any) -> None:
+        self.option = option
+        name = widget_name(option)
+        self.widget: QComboBox | QDoubleSpinBox | QCheckBox | QLineEdit
+        if option.kind == "choice":
+            combo = QComboBox(objectName=name)
+            for choice in option.choices:
+                combo.addItem(choice.label, choice.value)
+                combo.setItemData(combo.count() - 1, choice.tip, Qt.ItemDataRole.ToolTipRole)
+            combo.currentIndexChanged.connect(on_change)
+            self.widget = combo
+        elif option.kind == "seconds":
+            spin = QDoubleSpinBox(objectName=name)
+            spin.setRange(0.0, option.maximum)
+            spin.setDecimals(3)
+            spin.setSingleStep(0.01)
+            spin.setSuffix(option.suffix)
+            spin.valueChanged.connect(on_change)
+            self.widget = spin
+        elif option.kind == "switch":
+            check = QCheckBox(option.label, objectName=name)
+            check.toggled.connect(on_change)
+            self.widget = check
+        else:
+            edit = QLineEdit(objectName=name)
+            edit.setPlaceholderText(option.placeholder)
+            edit.setClearButtonEnabled(True)
+            edit.textChanged.connect(on_change)
+            self.widget = edit
+        self.widget.setToolTip(option.tip)
+        self.set(DEFAULTS[option.field])
+
+    def value(self) -> Any:
+        """The value shown, as the RunSpec field takes it (an empty address: None)."""
+        w = self.widget
+        if isinstance(w, QComboBox):
+            return str(w.currentData())
+        if isinstance(w, QDoubleSpinBox):
+            return w.value()
+        if isinstance(w, QCheckBox):
+            return w.isChecked() and w.isEnabled()
+        return w.text().strip() or None
+
+    def set(self, value: Any) -> None:
+        """Show ``value`` (one that does not fit falls back to the engine's default)."""
+        w = self.widget
+        default = DEFAULTS[self.option.field]
+        if isinstance(w, QComboBox):
+            index = w.findData(value)
+            w.setCurrentIndex(index if index >= 0 else max(w.findData(default), 0))
+        elif isinstance(w, QDoubleSpinBox):
+            fits = isinstance(value, (int, float)) and 0.0 <= value <= self.option.maximum
+            w.setValue(float(value) if fits else float(default))
+        elif isinstance(w, QCheckBox):
+            w.setChecked(bool(value))
+        else:
+            w.setText(value or "")
+
+
 class StrategyOptions(QObject):
-    """The shared-counter and dask rows of the controls' form, and what they add to a spec."""
+    """The rows of every strategy's own options in the controls' form, and their values."""
 
     # fires when any option changes (the spec Run would start changed)
     changed = Signal()
@@ -102,135 +123,121 @@ class StrategyOptions(QObject):
         super().__init__(parent)
         self.form = form
         self.strategy = ""
+        self.widgets: dict[str, OptionWidget] = {}  # by RunSpec field
+        self._rows: dict[str, list[QWidget]] = {}  # strategy -> its rows' field widgets
+        self._messages: dict[str, QLabel] = {}  # address field -> the problem under it
+        for strategy in STRATEGIES.values():
+            self._add_rows(strategy.id, strategy.options)
+        self._apply_dependencies()
 
-        self.lock_combo = QComboBox(objectName="lockCombo")
-        for mode, label, tip in LOCK_MODES:
-            self.lock_combo.addItem(label, mode)
-            self.lock_combo.setItemData(
-                self.lock_combo.count() - 1, tip, Qt.ItemDataRole.ToolTipRole
-            )
-        self.lock_combo.setToolTip(LOCK_TIP)
-        form.addRow("Loc&k", self.lock_combo)
-
-        self.delay_spin = QDoubleSpinBox(objectName="delaySpin")
-        self.delay_spin.setRange(0.0, MAX_DELAY_S)
-        self.delay_spin.setDecimals(3)
-        self.delay_spin.setSingleStep(0.01)
-        self.delay_spin.setValue(DEFAULTS.delay_s)
-        self.delay_spin.setSuffix(" s per increment")
-        self.delay_spin.setToolTip(DELAY_TIP)
-        form.addRow("&Delay", self.delay_spin)
-
-        self.force_race_check = QCheckBox("Force the r&ace", objectName="forceRaceCheck")
-        self.trace_check = QCheckBox("&Trace writes", objectName="traceCheck")
-        self.trace_check.setToolTip(TRACE_TIP)
-        self.counter_flags = QWidget(objectName="counterFlags")
-        flags = QHBoxLayout(self.counter_flags)
-        flags.setContentsMargins(0, 0, 0, 0)
-        flags.addWidget(self.force_race_check)
-        flags.addWidget(self.trace_check)
-        flags.addStretch(1)
-        form.addRow("", self.counter_flags)
-
-        self.scheduler_edit = QLineEdit(objectName="schedulerEdit")
-        self.scheduler_edit.setPlaceholderText(f"empty: a LocalCluster (or {EXAMPLE})")
-        self.scheduler_edit.setToolTip(SCHEDULER_TIP)
-        self.scheduler_edit.setClearButtonEnabled(True)
-        scheduler_label = QLabel("Sc&heduler")
-        scheduler_label.setBuddy(self.scheduler_edit)
-        form.addRow(scheduler_label, self.scheduler_edit)
-        self.scheduler_message = _message_label("schedulerMessage")
-        form.addRow("", self.scheduler_message)
-
-        self.lock_combo.currentIndexChanged.connect(self._on_lock)
-        for signal in (
-            self.delay_spin.valueChanged,
-            self.force_race_check.toggled,
-            self.trace_check.toggled,
-            self.scheduler_edit.textChanged,
-        ):
-            signal.connect(self.changed)
-        self._on_lock()
+    def _add_rows(self, strategy: str, options: tuple[Option, ...]) -> None:
+        rows: list[QWidget] = []
+        switches: list[QCheckBox] = []
+        for option in options:
+            item = self.widgets[option.field] = OptionWidget(option, self._on_change)
+            if option.kind == "switch":
+                assert isinstance(item.widget, QCheckBox)
+                switches.append(item.widget)
+                continue
+            label = QLabel(option.label)
+            label.setBuddy(item.widget)
+            self.form.addRow(label, item.widget)
+            rows.append(item.widget)
+            if option.kind == "address":
+                message = self._messages[option.field] = _message_label(
+                    f"{widget_name(option)[: -len(SUFFIX['address'])]}Message"
+                )
+                self.form.addRow("", message)
+        if switches:
+            flags = QWidget(objectName=f"{strategy}Flags")
+            line = QHBoxLayout(flags)
+            line.setContentsMargins(0, 0, 0, 0)
+            for check in switches:
+                line.addWidget(check)
+            line.addStretch(1)
+            self.form.addRow("", flags)
+            rows.append(flags)
+        self._rows[strategy] = rows
 
     # -- what applies ------------------------------------------------------------------------------
     def show_for(self, strategy: str) -> None:
         """Show the rows ``strategy`` takes, hide the others."""
         self.strategy = strategy
-        counter = strategy == COUNTER
-        for widget in (self.lock_combo, self.delay_spin, self.counter_flags):
-            self.form.setRowVisible(widget, counter)
-        self.form.setRowVisible(self.scheduler_edit, strategy == DASK)
-        self.form.setRowVisible(
-            self.scheduler_message, strategy == DASK and bool(self.scheduler_message.text())
+        for owner, rows in self._rows.items():
+            for widget in rows:
+                self.form.setRowVisible(widget, owner == strategy)
+        for name, message in self._messages.items():
+            mine = self._owner(name) == strategy
+            self.form.setRowVisible(message, mine and bool(message.text()))
+
+    def _owner(self, field: str) -> str | None:
+        return next(
+            (s.id for s in STRATEGIES.values() for o in s.options if o.field == field), None
         )
 
-    @property
-    def lock(self) -> str:
-        """The chosen lock mode: whole, step or none."""
-        return str(self.lock_combo.currentData())
-
-    @property
-    def scheduler(self) -> str | None:
-        """The scheduler address typed (stripped), None when the field is empty."""
-        return self.scheduler_edit.text().strip() or None
-
     def uses_scheduler(self) -> bool:
-        """True if the run goes to an existing Dask scheduler (its workers are already up)."""
-        return self.strategy == DASK and self.scheduler is not None
+        """True if the run goes to workers that are already up elsewhere (an address given)."""
+        info = STRATEGIES.get(self.strategy)
+        return info is not None and any(
+            o.kind == "address" and self.widgets[o.field].value() for o in info.options
+        )
 
     def spec_fields(self, strategy: str) -> dict[str, Any]:
-        """The RunSpec fields these options set for ``strategy`` (the engine's defaults else)."""
-        if strategy == COUNTER:
-            return {
-                "lock": self.lock,
-                "delay_s": self.delay_spin.value(),
-                "force_race": self.force_race_check.isChecked() and self.lock == "none",
-                "trace": self.trace_check.isChecked(),
-            }
-        if strategy == DASK:
-            return {"scheduler": self.scheduler}
-        return {}
+        """The RunSpec fields these options set for ``strategy`` (its own options only)."""
+        info = STRATEGIES.get(strategy)
+        return {o.field: self.widgets[o.field].value() for o in (info.options if info else ())}
 
     # -- messages ----------------------------------------------------------------------------------
     def claim_problem(self, message: str | None) -> bool:
-        """Show ``message`` under the field it is about; True if it was one of these fields'."""
-        mine = message is not None and message.startswith("scheduler address")
-        self.scheduler_message.setText(message if mine and message else "")
-        self.form.setRowVisible(self.scheduler_message, mine and self.strategy == DASK)
-        self.scheduler_edit.setProperty("invalid", mine)
-        self.scheduler_edit.style().polish(self.scheduler_edit)
-        return mine
+        """Show ``message`` under the field it is about; True if it was one of these fields'.
+
+        A problem belongs to an address field when it starts with the field's name as the
+        engine says it ("scheduler address ...").
+        """
+        claimed = False
+        for name, label in self._messages.items():
+            mine = message is not None and message.startswith(f"{name} address")
+            label.setText(message if mine and message else "")
+            self.form.setRowVisible(label, mine and self._owner(name) == self.strategy)
+            edit = self.widgets[name].widget
+            edit.setProperty("invalid", mine)
+            edit.style().polish(edit)
+            claimed = claimed or mine
+        return claimed
 
     def problem(self) -> str | None:
         """The one-line problem shown under a field, if any."""
-        return self.scheduler_message.text() or None
+        return next((m.text() for m in self._messages.values() if m.text()), None)
 
     # -- choices -----------------------------------------------------------------------------------
     def store(self, choices: ControlChoices) -> None:
         """Write the options into ``choices`` (for the settings store)."""
-        choices.lock = self.lock
-        choices.delay_s = self.delay_spin.value()
-        choices.force_race = self.force_race_check.isChecked()
-        choices.trace = self.trace_check.isChecked()
-        choices.scheduler = self.scheduler
+        choices.options = {field: item.value() for field, item in self.widgets.items()}
 
     def apply(self, choices: ControlChoices) -> None:
         """Show the options of ``choices`` (unknown values fall back to the defaults)."""
-        index = self.lock_combo.findData(choices.lock or DEFAULTS.lock)
-        self.lock_combo.setCurrentIndex(max(index, 0))
-        delay = choices.delay_s
-        valid = delay is not None and 0.0 <= delay <= MAX_DELAY_S
-        self.delay_spin.setValue(delay if valid and delay is not None else DEFAULTS.delay_s)
-        self.force_race_check.setChecked(bool(choices.force_race) and self.lock == "none")
-        self.trace_check.setChecked(bool(choices.trace))
-        self.scheduler_edit.setText(choices.scheduler or "")
+        for field, item in self.widgets.items():
+            item.set(choices.options.get(field, DEFAULTS[field]))
+        self._apply_dependencies()
 
     # -- reactions ---------------------------------------------------------------------------------
-    def _on_lock(self) -> None:
-        """Force race only makes sense without a lock: enable it only then."""
-        unguarded = self.lock == "none"
-        if not unguarded:
-            self.force_race_check.setChecked(False)
-        self.force_race_check.setEnabled(unguarded)
-        self.force_race_check.setToolTip(FORCE_RACE_TIP if unguarded else FORCE_RACE_OFF_TIP)
+    def _on_change(self) -> None:
+        self._apply_dependencies()
         self.changed.emit()
+
+    def _apply_dependencies(self) -> None:
+        """An option that applies only with another's value (force-race: only with no lock)
+        is unchecked and disabled otherwise, its tooltip saying why."""
+        for item in self.widgets.values():
+            needs = item.option.only_with
+            if needs is None:
+                continue
+            other, wanted = needs
+            applies = self.widgets[other].value() == wanted
+            widget = item.widget
+            if not applies and isinstance(widget, QCheckBox):
+                widget.blockSignals(True)
+                widget.setChecked(False)
+                widget.blockSignals(False)
+            widget.setEnabled(applies)
+            widget.setToolTip(item.option.tip if applies else item.option.off_tip)

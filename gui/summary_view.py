@@ -20,11 +20,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mpscope.gui.choice_combos import START_METHOD_UNUSED
+from mpscope.gui.choice_combos import start_method_unused
 from mpscope.gui.run_model import RunModel
 from mpscope.workers.events import RunCancelled, RunFailed, RunFinished
 from mpscope.workers.spec import RunSpec
+from mpscope.workers.strategies import baseline
 from mpscope.workers.units import format_count, format_rate, format_seconds
+from mpscope.workers.workloads import WORKLOADS
 
 FIGURES = (
     ("wall", "Wall time", "From just before the workers start to the result in hand"),
@@ -38,15 +40,16 @@ FIGURES = (
 
 def describe_spec(spec: RunSpec) -> str:
     """One line naming a run: strategy · workload · N · K · chunksize · start method."""
-    parts = [spec.strategy, spec.workload, f"N={format_count(spec.items or 0)}"]
-    if spec.workload == "heavy":
+    parts = [str(spec.strategy), str(spec.workload), f"N={format_count(spec.items or 0)}"]
+    takes = WORKLOADS[str(spec.workload)].params.values() if spec.workload in WORKLOADS else ()
+    if "grain" in takes:
         parts.append(f"grain {format_count(spec.grain)}")
-    if spec.workload == "sleep":
+    if "sleep_ms" in takes:
         parts.append(f"{spec.sleep_ms:g} ms/item")
     parts.append(f"K={spec.workers}")
     if spec.chunksize:
         parts.append(f"chunksize {format_count(spec.chunksize)}")
-    if spec.strategy not in START_METHOD_UNUSED:
+    if start_method_unused(str(spec.strategy)) is None:
         parts.append(str(spec.start_method))
     if spec.inject:
         parts.append(f"fault {spec.inject}")
@@ -55,13 +58,14 @@ def describe_spec(spec: RunSpec) -> str:
 
 def speedup_text(spec: RunSpec, wall_s: float, baseline_s: float | None) -> str:
     """How this run compares with the sequential loop on the same problem."""
-    if spec.strategy == "sequential":
+    loop = baseline().id
+    if spec.strategy == loop:
         return "1.00× (this is the baseline)"
     if baseline_s is None:
-        return "run sequential on the same N to see it"
+        return f"run {loop} on the same N to see it"
     ratio = baseline_s / wall_s if wall_s > 0 else 0.0
     verdict = "faster" if ratio >= 1 else "slower"
-    return f"{ratio:.2f}× ({verdict} than sequential's {format_seconds(baseline_s)})"
+    return f"{ratio:.2f}× ({verdict} than {loop}'s {format_seconds(baseline_s)})"
 
 
 class SummaryView(QWidget):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -14,12 +15,28 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _clean_copy(target: Path) -> Path:
+    """The repository's files as a fresh clone would have them (plus uncommitted changes),
+    without what earlier builds left in build/ (setuptools would package stale modules)."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard"],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    ).stdout.splitlines()  # fmt: skip
+    for name in listed:
+        source = ROOT / name
+        if source.is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / name)
+    return target
+
+
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The wheel `pip install .` would install, built once for this module's tests."""
+    """The wheel `pip install .` would install from a fresh clone, built once for this module."""
     out = tmp_path_factory.mktemp("wheel")
+    source = _clean_copy(tmp_path_factory.mktemp("clone"))
     proc = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(source)],
         capture_output=True,
         text=True,
         timeout=280,
@@ -36,7 +53,7 @@ def test_the_wheel_holds_one_package_with_code_resources_and_the_console_script(
     names = set(zipfile.ZipFile(wheel).namelist())
     top = {name.split("/")[0] for name in names}
     assert {t for t in top if not t.endswith(".dist-info")} == {"mpscope"}, sorted(top)
-    for module in ("__init__.py", "__main__.py", "workers/cli.py", "workers/probe.py",
+    for module in ("__init__.py", "__main__.py", "workers/cli/__init__.py", "workers/probe.py",
                    "gui/main.py", "gui/app.py"):  # fmt: skip
         assert f"mpscope/{module}" in names
     strategies = [
@@ -51,6 +68,11 @@ def test_the_wheel_holds_one_package_with_code_resources_and_the_console_script(
     if top_level is not None:
         assert zipfile.ZipFile(wheel).read(top_level).decode().split() == ["mpscope"]
     assert not any("tests/" in n or "benchmarks/" in n for n in names)
+    # every package folder of the repository is in it (pyproject lists them one by one)
+    for init in ROOT.glob("*/**/__init__.py"):
+        folder = init.parent.relative_to(ROOT)
+        if folder.parts[0] in ("gui", "workers", "resources"):
+            assert f"mpscope/{folder.as_posix()}/__init__.py" in names, folder
 
 
 @pytest.mark.timeout(300)

@@ -25,7 +25,8 @@ if TYPE_CHECKING:  # the real names, for type checkers and editors
         WorkerStarted,
     )
     from mpscope.workers.runner import RunHandle, start_run
-    from mpscope.workers.spec import RunSpec, SpecError, validate_spec
+    from mpscope.workers.spec import ResolvedSpec, RunSpec, SpecError
+    from mpscope.workers.validation import validate_spec
 
 # The public names, imported on first use: a worker process that only needs workers.jobs
 # (every spawned pool worker unpickles its job from there) must not pay for the runner,
@@ -41,9 +42,10 @@ _EXPORTS = {
     "WorkerStarted": "mpscope.workers.events",
     "RunHandle": "mpscope.workers.runner",
     "start_run": "mpscope.workers.runner",
+    "ResolvedSpec": "mpscope.workers.spec",
     "RunSpec": "mpscope.workers.spec",
     "SpecError": "mpscope.workers.spec",
-    "validate_spec": "mpscope.workers.spec",
+    "validate_spec": "mpscope.workers.validation",
 }
 
 
@@ -58,6 +60,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "Progress",
+    "ResolvedSpec",
     "RunCancelled",
     "RunFailed",
     "RunFinished",

@@ -35,7 +35,7 @@ from mpscope.workers.events import (
     describe_exitcode,
 )
 from mpscope.workers.probe import ProbeConfig, finish_process
-from mpscope.workers.spec import RunSpec, available_start_methods
+from mpscope.workers.spec import ResolvedSpec, available_start_methods
 from mpscope.workers.supervision import (
     become_group_leader,
     kill_group,
@@ -220,7 +220,7 @@ def _format_failure(exc: BaseException) -> tuple[str, str]:
 
 
 def conduct(
-    spec: RunSpec,
+    spec: ResolvedSpec,
     run_id: str,
     events: Any,
     control: Connection,
@@ -238,8 +238,7 @@ def conduct(
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the caller decides what Ctrl-C means
     from mpscope.workers.strategies import get_strategy
 
-    strategy = get_strategy(spec.strategy)
-    assert spec.workers is not None
+    strategy = get_strategy(spec.strategy, spec.strategy_module)
     # strategies whose workers start their own way (joblib's loky) get spawn-safe probe objects
     method = spec.start_method if spec.start_method in available_start_methods() else "spawn"
     wctx = worker_context(method or "spawn")
@@ -293,7 +292,7 @@ def conduct(
         run_id,
         result,
         expected,
-        result == expected,
+        None if expected is None else result == expected,
         ctx.wall_s,
         conductor_cpu + worker_cpu,
         t_ready - t_request,

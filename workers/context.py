@@ -17,7 +17,7 @@ from typing import Any
 
 from mpscope.workers import jobs
 from mpscope.workers.probe import ProbeConfig
-from mpscope.workers.spec import RunSpec
+from mpscope.workers.spec import ResolvedSpec
 from mpscope.workers.workloads import WORKLOADS, Workload
 
 ProcessSource = Callable[[], Iterable[BaseProcess]]
@@ -35,7 +35,7 @@ class CannotRun(RuntimeError):
 class RunContext:
     """One run as a strategy sees it: the validated spec, the job, the probe and the clock."""
 
-    spec: RunSpec
+    spec: ResolvedSpec
     probe: ProbeConfig
     worker_context: Any  # the multiprocessing context of the chosen start method
     wall_t0: float = 0.0
@@ -62,13 +62,11 @@ class RunContext:
     @property
     def items(self) -> int:
         """N, the number of items."""
-        assert self.spec.items is not None
         return self.spec.items
 
     @property
     def workers(self) -> int:
         """K, the number of workers."""
-        assert self.spec.workers is not None
         return self.spec.workers
 
     @property
@@ -79,15 +77,15 @@ class RunContext:
 
     def job(self, base: Callable[..., int] | None = None) -> Callable[..., int]:
         """The per-item callable (``base`` or the workload's), with an injected fault if asked."""
-        job = base or self.workload.job(self.spec.grain, self.spec.sleep_ms)
+        job = base or self.workload.job(**self.workload.arguments(self.spec))
         kind, at = self.spec.inject_kind, self.spec.inject_at
         if kind is None or at is None:
             return job
         return functools.partial(jobs.faulty, job=job, at=at, kind=kind)
 
-    def expected(self) -> int:
-        """The closed-form result."""
-        return self.workload.expected(self.items, self.spec.grain, self.spec.sleep_ms)
+    def expected(self) -> int | None:
+        """The closed-form result (None: the workload has none)."""
+        return self.workload.expected(self.items, **self.workload.arguments(self.spec))
 
     # -- the clock ------------------------------------------------------------------------
     def start_clock(self) -> None:

@@ -78,8 +78,8 @@ class RunFinished(NamedTuple):
 
     run_id: str
     result: int
-    expected: int
-    correct: bool
+    expected: int | None  # None: nothing to check against (never called correct)
+    correct: bool | None
     wall_s: float  # from just before the workers start to the result in hand
     cpu_s: float  # conductor + workers, user + system
     startup_s: float  # conductor start-up, reported apart from wall_s

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 
-from mpscope.workers.catalog import STRATEGIES
+from mpscope.workers.strategies import all_strategies
 
 
 def install_command(extra: str) -> str:
@@ -26,7 +26,7 @@ def module_installed(name: str) -> bool:
 
 def missing_modules(strategy: str) -> list[str]:
     """The modules ``strategy`` needs that are not installed (empty: it can run)."""
-    info = STRATEGIES.get(strategy)
+    info = all_strategies().get(strategy)
     if info is None:
         return []
     return [name for name in info.requires if not module_installed(name)]
@@ -42,7 +42,7 @@ def unavailable_reason(strategy: str) -> str | None:
     missing = missing_modules(strategy)
     if not missing:
         return None
-    info = STRATEGIES[strategy]
+    info = all_strategies()[strategy]
     what = " and ".join(missing)
     verb = "is" if len(missing) == 1 else "are"
     return (

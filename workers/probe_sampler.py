@@ -20,13 +20,22 @@ import sys
 import threading
 import time
 from types import FrameType
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from mpscope.workers.probe import Lane
+from typing import Any, Protocol
 
 # the parent is checked every this many ticks (a system call each: 0.5 s at the 50 ms tick)
 PARENT_CHECK_TICKS = 10
+
+
+class Lane(Protocol):
+    """What the sampler needs of a worker's lane (``mpscope.workers.probe.Lane``)."""
+
+    thread_ident: int
+    finished: bool
+    probe_cpu_s: float
+
+    def packet(self, frame: FrameType | None, final: bool = False) -> list[tuple[Any, ...]]:
+        """What to send now, as wire tuples."""
+        ...
 
 
 class PipeWriter:

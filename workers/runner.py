@@ -33,7 +33,7 @@ from mpscope.workers.events import (
     describe_exitcode,
     from_wire,
 )
-from mpscope.workers.spec import RunSpec, validate_spec
+from mpscope.workers.spec import ResolvedSpec, RunSpec
 from mpscope.workers.supervision import (
     kill_group,
     kill_tree,
@@ -41,6 +41,7 @@ from mpscope.workers.supervision import (
     wait_group_gone,
 )
 from mpscope.workers.tally import RunTally
+from mpscope.workers.validation import validate_spec
 
 CANCEL_GRACE_S = 0.6  # how long the conductor gets to stop itself before it is killed
 # how often a foreground consumer (the CLI, compare, the probe benchmark) drains a run: ten
@@ -56,7 +57,13 @@ class RunHandle:
     """A running (or finished) run: drain its events, cancel it, wait for it."""
 
     def __init__(
-        self, spec: RunSpec, run_id: str, process: Any, events: Any, control: Any, cancel: Any
+        self,
+        spec: ResolvedSpec,
+        run_id: str,
+        process: Any,
+        events: Any,
+        control: Any,
+        cancel: Any,
     ) -> None:
         self.spec = spec
         self.run_id = run_id
@@ -273,7 +280,9 @@ def new_run_id() -> str:
     return f"{os.getpid():x}-{next(_counter)}-{uuid.uuid4().hex[:6]}"
 
 
-def start_run(spec: RunSpec, run_id: str | None = None, niceness: int = 0) -> RunHandle:
+def start_run(
+    spec: RunSpec | ResolvedSpec, run_id: str | None = None, niceness: int = 0
+) -> RunHandle:
     """Validate ``spec`` and start its conductor process; returns at once with a handle.
 
     ``niceness``: added to the run's scheduling niceness (conductor and workers; POSIX). A

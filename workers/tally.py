@@ -16,7 +16,9 @@ from mpscope.workers.events import (
     WorkerExited,
     WorkerStarted,
 )
-from mpscope.workers.spec import RunSpec
+from mpscope.workers.spec import ResolvedSpec
+from mpscope.workers.strategies import get_strategy
+from mpscope.workers.workloads import WORKLOADS
 
 
 @dataclass
@@ -37,7 +39,7 @@ class WorkerFigures:
 class RunTally:
     """Accumulates one run's events; summary() gives the record ``mpscope run --json`` prints."""
 
-    def __init__(self, spec: RunSpec) -> None:
+    def __init__(self, spec: ResolvedSpec) -> None:
         self.spec = spec
         self.started: RunStarted | None = None
         self.outcome: RunFinished | RunFailed | RunCancelled | None = None
@@ -107,12 +109,13 @@ class RunTally:
             "start_method": spec.start_method,
             "tick_s": spec.sample_interval_s,
         }
-        if spec.workload == "heavy":
-            record["grain"] = spec.grain
-        if spec.workload == "sleep":
-            record["sleep_ms"] = spec.sleep_ms
-        if spec.strategy == "shared-counter":
-            record.update(lock=spec.lock, delay_s=spec.delay_s, force_race=spec.force_race)
+        # the workload's own arguments (heavy's grain, sleep's sleep_ms) and the strategy's
+        # own options (shared-counter's lock, delay, force-race), as their RunSpec fields
+        for name in WORKLOADS[spec.workload].params.values():
+            record[name] = getattr(spec, name)
+        for option in get_strategy(spec.strategy, spec.strategy_module).options:
+            if option.recorded:
+                record[option.field] = getattr(spec, option.field)
         out = self.outcome
         if isinstance(out, RunFinished):
             items = spec.items or 0

@@ -19,17 +19,17 @@ from PySide6.QtGui import QColor, QPen
 
 from mpscope.gui.palette import blend, current_palette, total_color, worker_color
 from mpscope.gui.views.plot_helpers import compact_number
-from mpscope.workers.catalog import STRATEGIES
-from mpscope.workers.compare import BASELINE_STRATEGY, CellSummary
+from mpscope.workers.compare import CellSummary, is_baseline
+from mpscope.workers.strategies import STRATEGIES
 from mpscope.workers.units import format_count, format_seconds
 
 LIGHTER_PER_VARIANT = 0.3  # a strategy's 2nd, 3rd... series (another machine): paler, dashed
-_COLOURED = [s for s in STRATEGIES if s != BASELINE_STRATEGY]
+_COLOURED = [s for s in STRATEGIES if not is_baseline(s)]
 
 
 def strategy_color(strategy: str) -> QColor:
     """The colour of ``strategy`` in every chart (the loop: the neutral text colour)."""
-    if strategy == BASELINE_STRATEGY:
+    if is_baseline(strategy):
         return total_color()
     if strategy in _COLOURED:
         return worker_color(_COLOURED.index(strategy))

@@ -32,7 +32,7 @@ from mpscope.gui.compare.chart_style import (
 )
 from mpscope.gui.palette import current_palette, style_plot_widget
 from mpscope.gui.views.plot_helpers import labelled_line, legend_html
-from mpscope.workers.compare import BASELINE_STRATEGY, CellSummary
+from mpscope.workers.compare import CellSummary, is_baseline
 
 BAR_THICKNESS = 0.6
 EMPTY_HINT = (
@@ -195,7 +195,7 @@ class MatrixCharts(QWidget):
     def _draw_against_workers(self, series: list[str], variants: dict[str, int]) -> None:
         groups: dict[str, list[CellSummary]] = {}
         for cell, name in zip(self.cells, series):
-            if cell.strategy != BASELINE_STRATEGY and cell.speedup is not None:
+            if not is_baseline(cell.strategy) and cell.speedup is not None:
                 groups.setdefault(name, []).append(cell)
         for name, items in self.series.items():
             if name not in groups:

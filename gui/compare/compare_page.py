@@ -48,7 +48,7 @@ from mpscope.gui.run_controller import RunController
 from mpscope.gui.run_model import RunModel
 from mpscope.workers.compare import MatrixPlan, Skipped, summarize, verdict
 from mpscope.workers.events import RunCancelled
-from mpscope.workers.history import StoredRun
+from mpscope.workers.records.history import StoredRun
 from mpscope.workers.spec import SpecError
 
 TITLE = "Compare"

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QFileDialog, QWidget
 from mpscope.gui.compare.svg_compat import allow_closepath
 from mpscope.gui.settings import open_settings
 from mpscope.workers.compare import Skipped
-from mpscope.workers.export import ResultsFileError, read_json, write_csv, write_json
+from mpscope.workers.records.export import ResultsFileError, read_json, write_csv, write_json
 
 LAST_DIR_KEY = "compare/lastDirectory"
 PNG_FILTER, SVG_FILTER = "PNG image (*.png)", "SVG image (*.svg)"

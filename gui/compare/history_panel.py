@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from mpscope.gui.compare.results_table import RunsTableModel, RunsTableView
 from mpscope.gui.compare.run_history import RunHistory
-from mpscope.workers.history import StoredRun
+from mpscope.workers.records.history import StoredRun
 
 
 def confirm(parent: QWidget, title: str, question: str) -> bool:

@@ -9,26 +9,27 @@ from __future__ import annotations
 
 from mpscope.gui.compare.setup_panel import CompareSetup
 from mpscope.gui.controls import ControlsPanel
-from mpscope.workers.catalog import STRATEGIES
 from mpscope.workers.compare import (
-    BASELINE_STRATEGY,
     MatrixPlan,
+    is_baseline,
     plan_chunksize_sweep,
     plan_grain_sweep,
     plan_matrix,
 )
 from mpscope.workers.spec import RunSpec, SpecError
+from mpscope.workers.strategies import STRATEGIES, default_strategy
 from mpscope.workers.units import format_count
-
-FALLBACK_STRATEGY = "pool-map"  # what a sweep runs when nothing that fits is checked
+from mpscope.workers.workloads import WORKLOADS
 
 
 def job_line(spec: RunSpec) -> str:
     """'square · N=1,000,000 · forkserver · chunksize auto'."""
-    parts = [spec.workload, f"N={format_count(spec.items or 0)}"]
-    if spec.workload == "heavy":
+    parts = [str(spec.workload), f"N={format_count(spec.items or 0)}"]
+    workload = WORKLOADS.get(str(spec.workload))
+    takes = workload.params.values() if workload else ()
+    if "grain" in takes:
         parts.append(f"grain {format_count(spec.grain)}")
-    if spec.workload == "sleep":
+    if "sleep_ms" in takes:
         parts.append(f"{spec.sleep_ms:g} ms per item")
     parts.append(str(spec.start_method))
     parts.append(f"chunksize {format_count(spec.chunksize) if spec.chunksize else 'auto'}")
@@ -64,7 +65,7 @@ class ComparePlanner:
         chunked = [s for s in self.setup.checked_strategies() if STRATEGIES[s].chunked]
         plan = plan_chunksize_sweep(
             self.base_spec(),
-            chunked or [FALLBACK_STRATEGY],
+            chunked or [default_strategy().id],
             workers=max(self.setup.worker_counts()),
             repeats=self.setup.repeats,
         )
@@ -76,12 +77,12 @@ class ComparePlanner:
     def grain_plan(self) -> MatrixPlan:
         """The checked strategies (or pool-map) on heavy at the most workers, grain swept."""
         plan = plan_grain_sweep(
-            self.setup.checked_strategies() or [FALLBACK_STRATEGY],
+            self.setup.checked_strategies() or [default_strategy().id],
             workers=max(self.setup.worker_counts()),
             repeats=self.setup.repeats,
             base=self.base_spec(),
         )
-        if all(cell.strategy == BASELINE_STRATEGY for cell in plan.cells):
+        if all(is_baseline(cell.strategy) for cell in plan.cells):
             reasons = "; ".join(s.reason for s in plan.skipped) or "no strategy fits"
             raise SpecError(f"nothing to sweep: {reasons}")
         return plan

@@ -23,10 +23,11 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
-from mpscope.gui.choice_combos import START_METHOD_UNUSED
+from mpscope.gui.choice_combos import start_method_unused
 from mpscope.gui.palette import current_palette
 from mpscope.gui.theme import is_dark_palette
-from mpscope.workers.export import TABLE_COLUMNS, results_table
+from mpscope.workers.records.export import TABLE_COLUMNS, results_table
+from mpscope.workers.strategies import STRATEGIES
 from mpscope.workers.units import format_count, format_rate, format_seconds
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -107,6 +108,12 @@ def sort_value(key: str, value: Any) -> float | str:
     return "" if value is None else str(value)
 
 
+def _start_method_moot(strategy: object) -> bool:
+    """True if ``strategy`` (an id from a record, maybe one this mpscope does not know) starts
+    no worker processes of its own, so its record's start method means nothing."""
+    return strategy in STRATEGIES and start_method_unused(str(strategy)) is not None
+
+
 class RunsTableModel(QAbstractTableModel):
     """Run records as table rows (the TABLE_COLUMNS of workers.export)."""
 
@@ -170,7 +177,7 @@ class RunsTableModel(QAbstractTableModel):
         value = row[key]
         ended_badly = row["status"] not in (None, "finished")
         if role == Qt.ItemDataRole.DisplayRole:
-            if key == "start_method" and row["strategy"] in START_METHOD_UNUSED:
+            if key == "start_method" and _start_method_moot(row["strategy"]):
                 return "—"  # it starts no worker processes of its own
             if key == "correct" and ended_badly:
                 return f"✗ {row['status']}"  # no result to check

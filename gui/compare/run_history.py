@@ -1,4 +1,4 @@
-"""RunHistory: the window's side of the history store (workers.history), on the GUI thread.
+"""RunHistory: the window's side of the history store (``mpscope.workers.records.history``).
 
 It opens the store once, keeps the stored runs in memory for the history view, stores each run
 that ends, deletes and clears, and turns every ``HistoryError`` into one line for the user
@@ -13,9 +13,10 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from mpscope.workers.compare.summary import BASELINE_STRATEGY, hostname_of, is_good
-from mpscope.workers.history import HistoryError, HistoryStore, StoredRun, machine_info
+from mpscope.workers.compare.summary import hostname_of, is_baseline, is_good
+from mpscope.workers.records.history import HistoryError, HistoryStore, StoredRun, machine_info
 from mpscope.workers.spec import RunSpec
+from mpscope.workers.workloads import WORKLOADS
 
 IN_MEMORY = ":memory:"
 
@@ -24,9 +25,9 @@ def same_problem(record: dict[str, Any], spec: RunSpec) -> bool:
     """True if ``record`` computed the job ``spec`` describes (workload, items, grain, sleep)."""
     if record.get("workload") != spec.workload or record.get("items") != spec.items:
         return False
-    if spec.workload == "heavy" and record.get("grain") != spec.grain:
-        return False
-    return not (spec.workload == "sleep" and record.get("sleep_ms") != spec.sleep_ms)
+    workload = WORKLOADS.get(str(spec.workload))
+    takes = workload.params.values() if workload else ()
+    return all(record.get(name) == getattr(spec, name) for name in takes)
 
 
 class RunHistory(QObject):
@@ -117,7 +118,7 @@ class RunHistory(QObject):
         for run in reversed(self.runs):
             record = run.export_record()
             if (
-                record.get("strategy") == BASELINE_STRATEGY
+                is_baseline(record.get("strategy"))
                 and is_good(record)
                 and hostname_of(record) == host
                 and same_problem(record, spec)

@@ -26,13 +26,13 @@ from PySide6.QtWidgets import (
 )
 
 from mpscope.gui.settings import open_settings
-from mpscope.workers.catalog import STRATEGIES, unfit_reason
-from mpscope.workers.compare import BASELINE_STRATEGY, DEFAULT_REPEATS
+from mpscope.workers.compare import DEFAULT_REPEATS, is_baseline
 from mpscope.workers.compare.plan import MAX_REPEATS
 from mpscope.workers.optional import unavailable_reason
 from mpscope.workers.spec import SpecError, cpu_count, max_workers
+from mpscope.workers.strategies import STRATEGIES
+from mpscope.workers.strategies import why_not as unfit_reason
 
-DEFAULT_STRATEGIES = ("process", "pool-map", "thread-pool")
 STRATEGY_COLUMNS = 5
 SETTINGS_PREFIX = "compare/"
 WORKERS_TIP = (
@@ -195,9 +195,7 @@ class CompareSetup(QWidget):
         return [
             strategy
             for strategy, check in self.strategy_checks.items()
-            if strategy != BASELINE_STRATEGY
-            and self._fits.get(strategy, True)
-            and check.isChecked()
+            if not is_baseline(strategy) and self._fits.get(strategy, True) and check.isChecked()
         ]
 
     def worker_counts(self) -> list[int]:
@@ -213,7 +211,7 @@ class CompareSetup(QWidget):
     def set_strategies(self, strategies: list[str]) -> None:
         """Check exactly ``strategies`` (and the loop)."""
         for strategy, check in self.strategy_checks.items():
-            check.setChecked(strategy == BASELINE_STRATEGY or strategy in strategies)
+            check.setChecked(is_baseline(strategy) or strategy in strategies)
 
     def update_fit(self, workload: str) -> None:
         """Disable the strategies that cannot run ``workload`` or are not installed, saying why."""
@@ -223,7 +221,7 @@ class CompareSetup(QWidget):
             reason = f"not available: {reason}" if reason else unfit_reason(strategy, workload)
             enabled = reason is None
             self._fits[strategy] = enabled
-            if strategy == BASELINE_STRATEGY:
+            if is_baseline(strategy):
                 check.setChecked(True)
                 enabled = False  # always runs: not to be unchecked
                 reason = reason or "the baseline: always runs first, in every repeat"
@@ -263,7 +261,7 @@ class CompareSetup(QWidget):
         elif isinstance(saved, list):
             chosen = [str(s) for s in saved if str(s) in STRATEGIES]
         else:
-            chosen = list(DEFAULT_STRATEGIES)
+            chosen = [s.id for s in STRATEGIES.values() if s.compared_by_default]
         self.set_strategies(chosen)
         workers = settings.value(SETTINGS_PREFIX + "workers")
         if isinstance(workers, str) and workers.strip():

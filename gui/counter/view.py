@@ -32,9 +32,10 @@ from mpscope.gui.counter.verdict import CounterVerdict
 from mpscope.gui.run_model import RunModel
 from mpscope.workers.events import RunFinished, TerminalEvent
 from mpscope.workers.spec import RunSpec
+from mpscope.workers.strategies.shared_counter import SHARED_COUNTER
 from mpscope.workers.units import format_count
 
-COUNTER = "shared-counter"
+COUNTER = SHARED_COUNTER.id  # the strategy this page animates
 FRAME_MS = 25  # 40 frames/s asked for; timers slip a little, so this keeps us above 30
 LIVE_LAG_S = 0.05  # a live playhead trails "now" by this much: that moment's events are in
 LOCK_WORDS = {

@@ -12,9 +12,9 @@ from PySide6.QtCore import QPoint, Qt
 from ui_steps import child, choose, open_window
 
 from mpscope.gui.main_window import MainWindow
-from mpscope.workers.catalog import unfit_reason
 from mpscope.workers.compare import chunksize_series, grain_series, summarize, verdict
 from mpscope.workers.spec import cpu_count
+from mpscope.workers.strategies import why_not as unfit_reason
 
 
 @pytest.fixture

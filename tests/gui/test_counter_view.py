@@ -14,7 +14,8 @@ from mpscope.gui.main_window import MainWindow
 from mpscope.gui.palette import worker_color
 from mpscope.gui.run_model import RunModel
 from mpscope.workers.events import CounterStep, RunFinished, RunStarted
-from mpscope.workers.spec import RunSpec, validate_spec
+from mpscope.workers.spec import RunSpec
+from mpscope.workers.validation import validate_spec
 
 T0 = 1000.0  # the synthetic run's RunStarted time (perf_counter seconds)
 

@@ -18,8 +18,8 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QTabWidget
 from ui_steps import child, choose, open_window
 
 from mpscope.gui.main_window import MainWindow
-from mpscope.workers.export import TABLE_COLUMNS, read_json, write_json
-from mpscope.workers.history import APPLICATION_ID, FILE_NAME, SCHEMA_VERSION
+from mpscope.workers.records.export import TABLE_COLUMNS, read_json, write_json
+from mpscope.workers.records.history import APPLICATION_ID, FILE_NAME, SCHEMA_VERSION
 
 HISTORY_TAB = 3
 

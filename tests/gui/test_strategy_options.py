@@ -10,9 +10,10 @@ from ui_steps import child, choose
 
 from mpscope.gui.app import create_window
 from mpscope.gui.main_window import MainWindow
-from mpscope.workers.catalog import STRATEGIES
 from mpscope.workers.optional import is_available
-from mpscope.workers.spec import RunSpec, default_start_method, validate_spec
+from mpscope.workers.spec import RunSpec, default_start_method
+from mpscope.workers.strategies import STRATEGIES
+from mpscope.workers.validation import validate_spec
 
 COUNTER_OPTIONS = ("lockCombo", "delaySpin", "forceRaceCheck", "traceCheck")
 

@@ -31,7 +31,8 @@ from mpscope.workers.events import (
     WorkerStarted,
 )
 from mpscope.workers.runner import start_run
-from mpscope.workers.spec import RunSpec, validate_spec
+from mpscope.workers.spec import RunSpec
+from mpscope.workers.validation import validate_spec
 
 Views = dict[str, Any]  # "throughput", "progress", "timeline", "resources" -> the view
 NO_SUCH_PID = 4_200_000  # above any Linux pid_max (2**22): psutil finds no such process

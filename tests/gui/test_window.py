@@ -21,8 +21,9 @@ from ui_steps import child, choose
 from mpscope.gui.app import create_window
 from mpscope.gui.explanation_view import explanation_markdown
 from mpscope.gui.main_window import MainWindow
-from mpscope.workers.catalog import STRATEGIES, unfit_reason
 from mpscope.workers.spec import cpu_count, default_start_method
+from mpscope.workers.strategies import STRATEGIES
+from mpscope.workers.strategies import why_not as unfit_reason
 from mpscope.workers.workloads import WORKLOADS
 
 NAMES = (

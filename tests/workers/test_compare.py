@@ -37,7 +37,7 @@ from mpscope.workers.compare import (
     verdict,
 )
 from mpscope.workers.events import RunStarted
-from mpscope.workers.export import read_json
+from mpscope.workers.records.export import read_json
 from mpscope.workers.spec import SpecError
 
 
@@ -515,7 +515,7 @@ def test_compare_exits_1_when_a_run_fails(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from mpscope.workers import cli
-    from mpscope.workers.compare import command
+    from mpscope.workers.cli import compare as command
 
     real = command.run_matrix
 

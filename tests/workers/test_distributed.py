@@ -32,8 +32,9 @@ from mpscope.workers.events import (
     WorkerStarted,
 )
 from mpscope.workers.scheduler_address import parse_scheduler_address
-from mpscope.workers.spec import SpecError, validate_spec
+from mpscope.workers.spec import SpecError
 from mpscope.workers.supervision import wait_dead
+from mpscope.workers.validation import validate_spec
 
 INSTALL = "pip install 'mpscope[distributed]'"
 needs_dask = pytest.mark.skipif(
@@ -349,7 +350,7 @@ def test_an_unreachable_scheduler_fails_within_5s_with_one_line(kind: str, reque
 def test_dask_runs_on_an_existing_scheduler_and_leaves_it_running(run_to_end, finished) -> None:
     from distributed import LocalCluster
 
-    from mpscope.workers.strategies.dask_cluster import NO_DASHBOARD
+    from mpscope.workers.strategies.dask_run import NO_DASHBOARD
 
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, protocol="tcp://",
                       host="127.0.0.1", **NO_DASHBOARD) as cluster:  # fmt: skip

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from mpscope.workers.export import (
+from mpscope.workers.records.export import (
     FORMAT,
     TABLE_COLUMNS,
     ResultsFileError,
@@ -19,7 +19,7 @@ from mpscope.workers.export import (
     write_csv,
     write_json,
 )
-from mpscope.workers.history import HistoryStore, machine_info
+from mpscope.workers.records.history import HistoryStore, machine_info
 
 BIG = 333333328333333350000000
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from mpscope.workers import history
-from mpscope.workers.history import HistoryError, HistoryStore, data_dir, machine_info
+from mpscope.workers.records import history
+from mpscope.workers.records.history import HistoryError, HistoryStore, data_dir, machine_info
 
 
 def record(strategy: str = "pool-map", wall: float = 0.5, **extra: Any) -> dict[str, Any]:
@@ -109,7 +109,7 @@ def test_a_crash_mid_write_leaves_the_store_intact(tmp_path: Path) -> None:
     path = tmp_path / "h.sqlite3"
     script = textwrap.dedent(f"""
         import os
-        from mpscope.workers.history import HistoryStore
+        from mpscope.workers.records.history import HistoryStore
         store = HistoryStore({str(path)!r})
         store.add_many([{record(wall=0.1)!r}, {record(wall=0.2)!r}])   # committed
 

@@ -22,8 +22,9 @@ from mpscope.workers.events import (
     WorkerExited,
     WorkerStarted,
 )
-from mpscope.workers.spec import SpecError, available_start_methods, validate_spec
-from mpscope.workers.strategies.shared_counter import STEP_EVENTS_PER_S
+from mpscope.workers.spec import SpecError, available_start_methods
+from mpscope.workers.strategies.counter_workers import STEP_EVENTS_PER_S
+from mpscope.workers.validation import validate_spec
 
 
 def counter(**fields: object) -> RunSpec:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from mpscope.workers.catalog import STRATEGIES, accepted_workloads
-from mpscope.workers.spec import RunSpec, SpecError, cpu_count, validate_spec
+from mpscope.workers.spec import RunSpec, SpecError, cpu_count
+from mpscope.workers.strategies import STRATEGIES, accepted_workloads
+from mpscope.workers.validation import validate_spec
 
 
 @pytest.mark.parametrize(

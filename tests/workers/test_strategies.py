@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from mpscope.workers import RunSpec
-from mpscope.workers.catalog import STRATEGIES, accepted_workloads
 from mpscope.workers.events import Progress, RunStarted, WorkerExited, WorkerStarted
 from mpscope.workers.spec import available_start_methods
+from mpscope.workers.strategies import STRATEGIES, accepted_workloads
 
 SIZES = {
     "square": 20_000, "poly-pair": 20_000, "square-plus": 20_000, "heavy": 300, "sleep": 24,

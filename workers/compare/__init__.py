@@ -30,9 +30,9 @@ from mpscope.workers.compare.plan import (
 )
 from mpscope.workers.compare.schedule import MatrixResult, MatrixSchedule, MatrixStatus
 from mpscope.workers.compare.summary import (
-    BASELINE_STRATEGY,
     CellSummary,
     baselines,
+    is_baseline,
     is_good,
     run_speedup,
     summarize,
@@ -51,7 +51,6 @@ from mpscope.workers.compare.sweeps import (
 from mpscope.workers.compare.verdict import verdict, verdict_text
 
 __all__ = [
-    "BASELINE_STRATEGY",
     "DEFAULT_GRAINS",
     "DEFAULT_REPEATS",
     "CellSummary",
@@ -73,6 +72,7 @@ __all__ = [
     "chunksize_series",
     "default_chunksizes",
     "grain_series",
+    "is_baseline",
     "is_good",
     "items_for_grain",
     "plan_chunksize_sweep",

@@ -25,7 +25,7 @@ from mpscope.workers.compare.plan import MatrixPlan, PlannedRun
 from mpscope.workers.compare.schedule import MatrixResult, MatrixSchedule, MatrixStatus
 from mpscope.workers.events import Event, RunFailed
 from mpscope.workers.runner import CONSUMER_POLL_S, RunHandle, new_run_id, start_run
-from mpscope.workers.spec import RunSpec, SpecError
+from mpscope.workers.spec import ResolvedSpec, SpecError
 from mpscope.workers.tally import RunTally
 
 
@@ -36,7 +36,7 @@ class MatrixRunStarted:
     index: int
     total: int
     repeat: int
-    spec: RunSpec
+    spec: ResolvedSpec
     run_id: str
 
 
@@ -66,7 +66,7 @@ class MatrixFinished:
 
 
 MatrixEvent = MatrixRunStarted | MatrixRunEvents | MatrixRunEnded | MatrixFinished
-Starter = Callable[[RunSpec], RunHandle]
+Starter = Callable[[ResolvedSpec], RunHandle]
 
 
 class MatrixRun:

@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from mpscope.workers.catalog import STRATEGIES, unfit_reason
-from mpscope.workers.compare.summary import BASELINE_STRATEGY
-from mpscope.workers.spec import RunSpec, SpecError, max_workers, validate_spec
+from mpscope.workers.compare.summary import is_baseline
+from mpscope.workers.spec import ResolvedSpec, RunSpec, SpecError, max_workers
+from mpscope.workers.strategies import all_strategies, baseline, why_not
+from mpscope.workers.validation import validate_spec
 
 DEFAULT_REPEATS = 3
 MAX_REPEATS = 100
@@ -40,14 +41,14 @@ class PlannedRun:
     index: int  # 0-based position in the run order
     repeat: int  # 1 = the first round
     cell: int  # index into MatrixPlan.cells
-    spec: RunSpec
+    spec: ResolvedSpec
 
 
 @dataclass(frozen=True)
 class MatrixPlan:
     """Validated settings to run ``repeats`` times each, interleaved; ``skipped`` left out."""
 
-    cells: tuple[RunSpec, ...]
+    cells: tuple[ResolvedSpec, ...]
     repeats: int = DEFAULT_REPEATS
     skipped: tuple[Skipped, ...] = ()
 
@@ -76,12 +77,12 @@ def check_strategies(strategies: Sequence[str]) -> list[str]:
     """The strategy ids without duplicates, or SpecError naming an unknown or missing one."""
     if not strategies:
         raise SpecError(
-            f"the strategies list is empty: allowed one or more of {', '.join(STRATEGIES)}"
+            f"the strategies list is empty: allowed one or more of {', '.join(all_strategies())}"
         )
     out: list[str] = []
     for strategy in strategies:
-        if strategy not in STRATEGIES:
-            raise SpecError(f"unknown strategy {strategy!r}: allowed {', '.join(STRATEGIES)}")
+        if strategy not in all_strategies():
+            raise SpecError(f"unknown strategy {strategy!r}: allowed {', '.join(all_strategies())}")
         if strategy not in out:
             out.append(strategy)
     return out
@@ -97,20 +98,20 @@ def check_worker_counts(workers: Sequence[int]) -> list[int]:
     return sorted(set(workers))
 
 
-def baseline_spec(base: RunSpec) -> RunSpec:
+def baseline_spec(base: RunSpec) -> ResolvedSpec:
     """The sequential loop doing ``base``'s job, validated (SpecError if the job is bad)."""
-    return validate_spec(base.replace(strategy=BASELINE_STRATEGY, workers=1, chunksize=None))
+    return validate_spec(base.replace(strategy=baseline().id, workers=1, chunksize=None))
 
 
 def cells_for(
     strategy: str, worker_counts: Sequence[int], base: RunSpec
-) -> tuple[list[RunSpec], list[Skipped]]:
+) -> tuple[list[ResolvedSpec], list[Skipped]]:
     """Validated specs of ``strategy`` at each worker count, and the settings that cannot run."""
-    reason = unfit_reason(strategy, base.workload)
+    reason = why_not(strategy, base.workload or baseline().default_workload)
     if reason:
         return [], [Skipped(strategy, None, reason)]
-    counts = worker_counts if STRATEGIES[strategy].multi_worker else [1]
-    cells: list[RunSpec] = []
+    counts = worker_counts if all_strategies()[strategy].multi_worker else [1]
+    cells: list[ResolvedSpec] = []
     skipped: list[Skipped] = []
     for count in counts:
         try:
@@ -136,10 +137,12 @@ def plan_matrix(
     names = check_strategies(strategies)
     counts = check_worker_counts(workers)
     check_repeats(repeats)
+    if base.workload is None:  # one job for every setting: the baseline's
+        base = base.replace(workload=baseline().default_workload)
     cells = [baseline_spec(base)]
     skipped: list[Skipped] = []
     for strategy in names:
-        if strategy == BASELINE_STRATEGY:
+        if is_baseline(strategy):
             continue
         more, left_out = cells_for(strategy, counts, base)
         cells.extend(more)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mpscope.workers.compare.plan import MatrixPlan, PlannedRun, Skipped
-from mpscope.workers.compare.summary import BASELINE_STRATEGY, CellSummary, summarize
+from mpscope.workers.compare.summary import CellSummary, is_baseline, summarize
 from mpscope.workers.compare.verdict import verdict
 from mpscope.workers.units import format_seconds
 
@@ -43,8 +43,8 @@ class MatrixStatus:
         else:
             run = self.running
             spec = run.spec
-            who = spec.strategy
-            if who != BASELINE_STRATEGY:
+            who = str(spec.strategy)
+            if not is_baseline(who):
                 who += f" K={spec.workers}"
             head = f"run {run.index + 1} of {self.total} · {who} · repeat {run.repeat}"
         if self.done == self.total:

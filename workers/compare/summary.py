@@ -16,9 +16,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from mpscope.workers.catalog import STRATEGIES
+from mpscope.workers.strategies import all_strategies, baseline
 
-BASELINE_STRATEGY = "sequential"
+
+def is_baseline(strategy: object) -> bool:
+    """True if ``strategy`` (an id, as records carry it) is the baseline loop."""
+    return strategy == baseline().id
+
 
 # (workload, items, grain, sleep_ms, hostname): runs that do the same job on the same machine
 JobKey = tuple[str, int, Any, Any, Any]
@@ -108,9 +112,7 @@ class CellSummary:
     def label(self) -> str:
         """A short name for charts and tables: 'pool-map K=2'."""
         return (
-            self.strategy
-            if self.strategy == BASELINE_STRATEGY
-            else (f"{self.strategy} K={self.workers}")
+            self.strategy if is_baseline(self.strategy) else (f"{self.strategy} K={self.workers}")
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -126,7 +128,7 @@ def baselines(records: Iterable[dict[str, Any]]) -> dict[JobKey, float]:
     """Median wall of the good sequential runs, per job (workload, items, grain, sleep, machine)."""
     walls: dict[JobKey, list[float]] = {}
     for record in records:
-        if record.get("strategy") == BASELINE_STRATEGY and is_good(record):
+        if is_baseline(record.get("strategy")) and is_good(record):
             walls.setdefault(job_key(record), []).append(float(record["wall_s"]))
     return {key: statistics.median(values) for key, values in walls.items()}
 
@@ -192,5 +194,5 @@ def run_speedup(record: dict[str, Any], base: dict[JobKey, float]) -> float | No
 
 def is_chunked(strategy: str) -> bool:
     """True for strategies that take a chunksize (the pool strategies and the executor)."""
-    info = STRATEGIES.get(strategy)
+    info = all_strategies().get(strategy)
     return bool(info and info.chunked)

@@ -11,7 +11,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from mpscope.workers.catalog import STRATEGIES
 from mpscope.workers.compare.plan import (
     DEFAULT_REPEATS,
     MatrixPlan,
@@ -21,8 +20,11 @@ from mpscope.workers.compare.plan import (
     check_strategies,
     check_worker_counts,
 )
-from mpscope.workers.compare.summary import BASELINE_STRATEGY, CellSummary, is_chunked, summarize
-from mpscope.workers.spec import RunSpec, SpecError, cpu_count, validate_spec
+from mpscope.workers.compare.summary import CellSummary, is_baseline, is_chunked, summarize
+from mpscope.workers.spec import ResolvedSpec, RunSpec, SpecError, cpu_count
+from mpscope.workers.strategies import all_strategies, default_strategy
+from mpscope.workers.validation import validate_spec
+from mpscope.workers.workloads import taking
 
 MAX_SWEEP_TASKS = (
     100_000  # default chunksizes start where a sweep run makes at most this many tasks
@@ -78,7 +80,7 @@ def default_chunksizes(items: int, workers: int, max_tasks: int = MAX_SWEEP_TASK
 
 def plan_chunksize_sweep(
     base: RunSpec,
-    strategies: Sequence[str] = ("pool-map",),
+    strategies: Sequence[str] | None = None,
     workers: int | None = None,
     chunksizes: Sequence[int] | None = None,
     repeats: int = DEFAULT_REPEATS,
@@ -87,7 +89,7 @@ def plan_chunksize_sweep(
 
     The sequential loop comes first, as in every comparison. Raises SpecError for bad input.
     """
-    names = check_strategies(strategies)
+    names = check_strategies(strategies or [default_strategy().id])
     (count,) = check_worker_counts([cpu_count() if workers is None else workers])
     check_repeats(repeats)
     seq = baseline_spec(base)
@@ -96,9 +98,9 @@ def plan_chunksize_sweep(
     cells = [seq]
     skipped: list[Skipped] = []
     for strategy in names:
-        if strategy == BASELINE_STRATEGY:
+        if is_baseline(strategy):
             continue
-        if not STRATEGIES[strategy].chunked:
+        if not all_strategies()[strategy].chunked:
             skipped.append(Skipped(strategy, count, f"{strategy} takes no chunksize"))
             continue
         for size in sizes:
@@ -139,7 +141,7 @@ def items_for_grain(grain: int, work: int = GRAIN_SWEEP_WORK) -> int:
 
 
 def plan_grain_sweep(
-    strategies: Sequence[str] = ("pool-map",),
+    strategies: Sequence[str] | None = None,
     workers: int | None = None,
     grains: Sequence[int] = DEFAULT_GRAINS,
     items: int | Callable[[int], int] = items_for_grain,
@@ -152,20 +154,22 @@ def plan_grain_sweep(
     third of a second of loop work, so the cheap grains get many items and the costly few).
     ``base`` supplies the start method and chunksize. Raises SpecError for bad input.
     """
-    names = check_strategies(strategies)
+    names = check_strategies(strategies or [default_strategy().id])
     (count,) = check_worker_counts([cpu_count() if workers is None else workers])
     check_repeats(repeats)
     if not grains:
         raise SpecError("the grains list is empty: allowed one or more iteration counts")
-    base = (base or RunSpec()).replace(workload="heavy")
-    cells: list[RunSpec] = []
+    heavy = taking("grain")
+    assert heavy is not None, "the grain sweep needs a workload that takes a grain"
+    base = (base or RunSpec()).replace(workload=heavy.id)
+    cells: list[ResolvedSpec] = []
     skipped: list[Skipped] = []
     for grain in grains:
         n = items(grain) if callable(items) else items
         job = base.replace(grain=grain, items=n)
         cells.append(baseline_spec(job))
         for strategy in names:
-            if strategy == BASELINE_STRATEGY:
+            if is_baseline(strategy):
                 continue
             try:
                 cells.append(validate_spec(job.replace(strategy=strategy, workers=count)))
@@ -182,12 +186,12 @@ def grain_series(records: Sequence[dict[str, Any]]) -> list[SweepSeries]:
     summaries = summarize(records)
     per_item: dict[tuple[object, ...], float] = {}
     for cell in summaries:
-        if cell.strategy == BASELINE_STRATEGY and cell.median_wall_s:
+        if is_baseline(cell.strategy) and cell.median_wall_s:
             per_item[_job(cell)] = cell.median_wall_s / cell.items
     groups: dict[tuple[str, int], list[SweepPoint]] = {}
     for cell in summaries:
         cost = per_item.get(_job(cell))
-        if cell.strategy == BASELINE_STRATEGY or cost is None or cell.speedup is None:
+        if is_baseline(cell.strategy) or cost is None or cell.speedup is None:
             continue
         point = SweepPoint(
             x=cost,

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from mpscope.workers.compare.summary import BASELINE_STRATEGY, CellSummary, JobKey, is_chunked
+from mpscope.workers.compare.summary import CellSummary, JobKey, is_baseline, is_chunked
+from mpscope.workers.strategies import all_strategies
 from mpscope.workers.units import format_count, format_seconds
 from mpscope.workers.workloads import WORKLOADS
 
@@ -38,17 +39,24 @@ def _per_item(s: float) -> str:
     return format_seconds(s)
 
 
+def _runs_threads(strategy: str) -> bool:
+    """True if ``strategy``'s workers are threads of one process (bound by the GIL)."""
+    info = all_strategies().get(strategy)
+    return bool(info and info.threads)
+
+
 def _why_not_faster(cell: CellSummary, base_wall_s: float, slower: bool) -> str:
     """The most likely reason a strategy did not beat the loop, from what was measured."""
     io_bound = WORKLOADS[cell.workload].io_bound if cell.workload in WORKLOADS else False
     per_item_s = base_wall_s / cell.items
     cheap = per_item_s < CHEAP_ITEM_S
     cost = f"{_per_item(per_item_s)} per item"
-    if cell.strategy == "thread-pool" and not io_bound:
+    threads = _runs_threads(cell.strategy)
+    if threads and not io_bound:
         return "the GIL lets one thread run Python at a time" + (
             ", and handing items to threads costs extra" if slower else ""
         )
-    if base_wall_s < SHORT_JOB_S and cell.strategy != "thread-pool":
+    if base_wall_s < SHORT_JOB_S and not threads:
         return (
             f"the whole job takes the loop only {format_seconds(base_wall_s)}, less than "
             "starting worker processes costs; give it more items"
@@ -79,7 +87,7 @@ def _strategy_sentence(cells: list[CellSummary], base_wall_s: float, cores: int 
         text = f"{strategy} is {_times(x)} faster than the loop with {_workers(best.workers)}"
         if best.workers > 1 and best.efficiency is not None:
             text += f" ({best.efficiency:.0%} of the ideal {best.workers}x)"
-        if strategy == "thread-pool" and io_bound:
+        if _runs_threads(strategy) and io_bound:
             text += ": the items wait, and threads overlap the waiting"
         more = [c for c in measured if c.workers > best.workers]
         if more:
@@ -109,17 +117,17 @@ def _job_label(cell: CellSummary) -> str:
 
 
 def _job_verdict(cells: list[CellSummary], cores: int | None) -> list[str]:
-    base = next((c for c in cells if c.strategy == BASELINE_STRATEGY and c.median_wall_s), None)
+    base = next((c for c in cells if is_baseline(c.strategy) and c.median_wall_s), None)
     if base is None or base.median_wall_s is None:
         return ["No sequential run finished correctly, so there is no baseline to judge by."]
     by_strategy: dict[str, list[CellSummary]] = {}
     for cell in cells:
-        if cell.strategy != BASELINE_STRATEGY:
+        if not is_baseline(cell.strategy):
             by_strategy.setdefault(cell.strategy, []).append(cell)
     sentences = [
         _strategy_sentence(group, base.median_wall_s, cores) for group in by_strategy.values()
     ]
-    measured = [c for c in cells if c.strategy != BASELINE_STRATEGY and c.speedup is not None]
+    measured = [c for c in cells if not is_baseline(c.strategy) and c.speedup is not None]
     winner = max(measured, key=lambda c: c.speedup or 0.0, default=None)
     if winner is not None and (winner.speedup or 0.0) >= FASTER:
         sentences.append(

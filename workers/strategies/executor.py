@@ -10,7 +10,8 @@ from concurrent.futures import ProcessPoolExecutor
 
 from mpscope.workers.context import RunContext
 from mpscope.workers.probe import init_pool_worker, instrumented_pool_tasks
-from mpscope.workers.strategies import Strategy
+from mpscope.workers.strategies.pool_map import MAP_RULE_NOT_ONE
+from mpscope.workers.strategy import Strategy
 
 
 def run_executor(ctx: RunContext) -> int:
@@ -36,4 +37,15 @@ def run_executor(ctx: RunContext) -> int:
     return total
 
 
-STRATEGIES = {"executor": Strategy("executor", run_executor)}
+EXECUTOR = Strategy(
+    "executor",
+    "ProcessPoolExecutor",
+    "concurrent.futures.ProcessPoolExecutor(K).map(job, range(N), chunksize=C)",
+    "ProcessPoolExecutor(K).map(job, range(N), chunksize=C)",
+    run_executor,
+    chunked=True,
+    chunksize_rule=MAP_RULE_NOT_ONE,
+    result_bytes_per_item=130,
+    explanation="strategies/executor.md",
+)
+STRATEGIES = (EXECUTOR,)

@@ -9,11 +9,13 @@ killed worker ends the run with its pid and exit code instead of ``map`` hanging
 from __future__ import annotations
 
 import multiprocessing.pool
+from collections.abc import Callable
 from typing import Any
 
 from mpscope.workers.context import RunContext
 from mpscope.workers.probe import PerItemJob, init_pool_worker, instrumented_pool_tasks
-from mpscope.workers.strategies import Strategy
+from mpscope.workers.strategy import Strategy
+from mpscope.workers.workloads import Workload
 
 
 def _start_pool(ctx: RunContext) -> Any:
@@ -74,8 +76,68 @@ def run_pool_imap(ctx: RunContext) -> int:
     return total
 
 
-STRATEGIES = {
-    "pool-map": Strategy("pool-map", run_pool_map),
-    "pool-starmap": Strategy("pool-starmap", run_pool_starmap),
-    "pool-imap": Strategy("pool-imap", run_pool_imap),
-}
+STDLIB_RULE = "auto = the stdlib's own rule, ceil(N / (4K))"
+MAP_RULE_NOT_ONE = "auto = map's rule ceil(N / (4K)); the stdlib's own default, 1, is very slow"
+
+
+def _one_argument(strategy: str) -> Callable[[Workload], str | None]:
+    def why_not(workload: Workload) -> str | None:
+        if workload.arity == 1:
+            return None
+        return (
+            f"{strategy} passes one argument per item and {workload.id} takes two (x, var); "
+            "use pool-starmap, executor, thread-pool, process or sequential"
+        )
+
+    return why_not
+
+
+def _argument_tuples(workload: Workload) -> str | None:
+    if workload.arity != 1:
+        return None
+    return (
+        f"pool-starmap unpacks argument tuples from zip(...) and {workload.id} takes one "
+        "argument; use pool-map (or square-plus with starmap)"
+    )
+
+
+POOL_MAP = Strategy(
+    "pool-map",
+    "Pool.map",
+    "Pool(K).map(job, range(N), chunksize): one full result list",
+    "Pool(K).map(job, range(N), chunksize)",
+    run_pool_map,
+    why_not=_one_argument("pool-map"),
+    chunked=True,
+    chunksize_rule=STDLIB_RULE,
+    result_bytes_per_item=110,
+    explanation="strategies/pool-map.md",
+    seed_cell="In [6], [11]",
+    default=True,
+    compared_by_default=True,
+)
+POOL_STARMAP = Strategy(
+    "pool-starmap",
+    "Pool.starmap",
+    "Pool(K).starmap(job, zip(a, b), chunksize): several arguments per item",
+    "Pool(K).starmap(job, zip(range(N), range(N)), chunksize)",
+    run_pool_starmap,
+    why_not=_argument_tuples,
+    chunked=True,
+    chunksize_rule=STDLIB_RULE,
+    result_bytes_per_item=260,
+    explanation="strategies/pool-starmap.md",
+    seed_cell="In [13]",
+)
+POOL_IMAP = Strategy(
+    "pool-imap",
+    "Pool.imap_unordered",
+    "Pool(K).imap_unordered(job, range(N), chunksize), summed as results stream",
+    "sum(Pool(K).imap_unordered(job, range(N), chunksize))",
+    run_pool_imap,
+    why_not=_one_argument("pool-imap"),
+    chunked=True,
+    chunksize_rule=MAP_RULE_NOT_ONE,
+    explanation="strategies/pool-imap.md",
+)
+STRATEGIES = (POOL_MAP, POOL_STARMAP, POOL_IMAP)

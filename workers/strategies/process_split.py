@@ -15,7 +15,7 @@ from typing import Any
 from mpscope.workers import jobs
 from mpscope.workers.context import RunContext
 from mpscope.workers.probe import ProbeConfig, attach, finish_process, run_range
-from mpscope.workers.strategies import Strategy
+from mpscope.workers.strategy import Strategy
 
 Segment = tuple[Callable[..., int], int, int]  # (job, lo, hi)
 
@@ -137,4 +137,15 @@ def _units(ctx: RunContext) -> int:
     return 2 * ctx.items if ctx.spec.workload == "poly-pair" else ctx.items
 
 
-STRATEGIES = {"process": Strategy("process", run_process_split, units=_units)}
+PROCESS = Strategy(
+    "process",
+    "mp.Process",
+    "K mp.Process, each a contiguous slice; results through an mp.Queue",
+    "mp.Process(target=work, args=(q, lo, hi)) x K; q.get() x K",
+    run_process_split,
+    explanation="strategies/process.md",
+    seed_cell="In [2]",
+    units=_units,
+    compared_by_default=True,
+)
+STRATEGIES = (PROCESS,)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mpscope.workers.context import RunContext
 from mpscope.workers.probe import attach, run_range
-from mpscope.workers.strategies import Strategy
+from mpscope.workers.strategy import Strategy
 
 
 def run_sequential(ctx: RunContext) -> int:
@@ -17,4 +17,18 @@ def run_sequential(ctx: RunContext) -> int:
     return total
 
 
-STRATEGIES = {"sequential": Strategy("sequential", run_sequential, lanes=lambda ctx: 1)}
+SEQUENTIAL = Strategy(
+    "sequential",
+    "for-loop",
+    "a plain for-loop in one process (the baseline)",
+    "for x in range(N): total += job(x)",
+    run_sequential,
+    multi_worker=False,
+    starts_processes=False,
+    no_processes_note="sequential starts no worker processes",
+    explanation="strategies/sequential.md",
+    seed_cell="In [4]",
+    lanes=lambda ctx: 1,
+    baseline=True,
+)
+STRATEGIES = (SEQUENTIAL,)

@@ -10,7 +10,8 @@ from multiprocessing.dummy import Pool as ThreadPool
 
 from mpscope.workers.context import RunContext
 from mpscope.workers.probe import init_thread_worker, instrumented_pool_tasks
-from mpscope.workers.strategies import Strategy
+from mpscope.workers.strategies.pool_map import STDLIB_RULE
+from mpscope.workers.strategy import Strategy
 
 
 def run_thread_pool(ctx: RunContext) -> int:
@@ -31,4 +32,20 @@ def run_thread_pool(ctx: RunContext) -> int:
     return total
 
 
-STRATEGIES = {"thread-pool": Strategy("thread-pool", run_thread_pool)}
+THREAD_POOL = Strategy(
+    "thread-pool",
+    "dummy.Pool (threads)",
+    "multiprocessing.dummy.Pool(K).map: threads, bound by the GIL",
+    "multiprocessing.dummy.Pool(K).map(job, range(N), chunksize)",
+    run_thread_pool,
+    chunked=True,
+    chunksize_rule=STDLIB_RULE,
+    result_bytes_per_item=50,
+    starts_processes=False,
+    no_processes_note="thread-pool runs threads, not processes",
+    threads=True,
+    explanation="strategies/thread-pool.md",
+    seed_cell="In [15]-[18]",
+    compared_by_default=True,
+)
+STRATEGIES = (THREAD_POOL,)

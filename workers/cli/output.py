@@ -7,8 +7,8 @@ import os
 import sys
 from typing import Any, TextIO
 
-from mpscope.workers.catalog import STRATEGIES, accepted_workloads
 from mpscope.workers.optional import install_command, unavailable_reason
+from mpscope.workers.strategies import accepted_workloads, all_strategies
 from mpscope.workers.units import format_count, format_rate, format_seconds
 from mpscope.workers.workloads import WORKLOADS
 
@@ -64,13 +64,15 @@ def print_table(record: dict[str, Any], out: TextIO) -> None:
     head += f" · {record['start_method']}"
     print(head, file=out)
     status = record["status"]
-    counter = "lost" in record
+    strategy = all_strategies().get(record["strategy"])
     if status == "finished":
-        mark = "correct" if record["correct"] else "WRONG"
-        if counter and not record["correct"] and record.get("as_guaranteed"):
+        mark = {True: "correct", False: "WRONG", None: "unchecked"}[record["correct"]]
+        if record["correct"] is False and record.get("as_guaranteed"):
             mark = f"{record['lost']:,} lost, as lock {record.get('lock')} allows"
         print(f"  result     {record['result']}  [{mark}]", file=out)
-        basis = "workers x items" if counter else "closed form"
+        basis = "closed form" if strategy is None or strategy.checks_closed_form else "its own"
+        if "lost" in record:
+            basis = "workers x items"
         print(f"  expected   {record['expected']}  ({basis})", file=out)
         wall, cpu = record["wall_s"], record["cpu_s"]
         print(f"  wall       {format_seconds(wall)}", file=out)
@@ -101,8 +103,9 @@ def print_table(record: dict[str, Any], out: TextIO) -> None:
             )
         if record.get("note"):
             print(f"  note       {record['note']}", file=out)
-        if counter:
-            _print_counter(record, out)
+        if strategy is not None and strategy.report_lines is not None:
+            for line in strategy.report_lines(record):
+                print(f"  {line}", file=out)
     elif status == "failed":
         print(f"  FAILED     {record['error']}", file=out)
         if record.get("traceback"):
@@ -121,65 +124,22 @@ def print_table(record: dict[str, Any], out: TextIO) -> None:
             )
 
 
-def _trace_runs(trace: list[list[int]], limit: int = 24) -> str:
-    """[worker, value] steps as runs: 'w0: 1-10, w1: 11-20' (at most ``limit`` runs shown)."""
-    runs: list[list[int]] = []  # [worker, first value, last value]
-    for worker, value in trace:
-        if runs and runs[-1][0] == worker and value == runs[-1][2] + 1:
-            runs[-1][2] = value
-        else:
-            runs.append([worker, value, value])
-    text = ", ".join(f"w{w}: {a}" if a == b else f"w{w}: {a}-{b}" for w, a, b in runs[:limit])
-    return text + (f", ... ({len(runs) - limit} more runs)" if len(runs) > limit else "")
-
-
-def _print_counter(record: dict[str, Any], out: TextIO) -> None:
-    """shared-counter's figures: lock mode, lost updates and why, each worker's lock times."""
-    race = " · force-race" if record.get("force_race") else ""
-    print(
-        f"  lock       {record.get('lock')} · delay {format_seconds(record.get('delay_s', 0))}"
-        f"{race}",
-        file=out,
-    )
-    print(f"  lost       {record['lost']:,}: {record['explanation']}", file=out)
-    if record.get("steps_skipped"):
-        print(
-            f"  rate cap   {record['steps_sent']:,} increments sent as events, "
-            f"{record['steps_skipped']:,} counted only",
-            file=out,
-        )
-    for w in record["counter_per_worker"]:
-        if record.get("lock") != "none":
-            how = (
-                f"waited {format_seconds(w['wait_s'])} for the lock ({w['waits']:,} times) · "
-                f"held it {format_seconds(w['hold_s'])}"
-            )
-        elif record.get("force_race"):
-            how = f"waited {format_seconds(w['wait_s'])} at the barrier"
-        else:
-            how = "no lock"
-        print(f"  worker {w['worker']:<3} {w['increments']:,} increments · {how}", file=out)
-    if "trace" in record:
-        print(f"  trace      {_trace_runs(record['trace'])}", file=out)
-        if record.get("trace_note"):
-            print(f"             {record['trace_note']}", file=out)
-
-
 def list_strategies(as_json: bool, out: TextIO) -> None:
     """`mpscope strategies`: each strategy, what it calls, its workloads and availability."""
     rows: list[dict[str, Any]] = [
         {
             "id": s.id,
+            "label": s.label,
             "description": s.description,
             "call": s.call,
             "chunked": s.chunked,
-            "auto_chunksize": s.auto_chunksize_note or None,
-            "workloads": accepted_workloads(s.id),
-            "options": list(s.options),
+            "auto_chunksize": s.chunksize_rule or None,
+            "workloads": accepted_workloads(s),
+            "options": [f"{o.flag} {o.metavar or ''}".rstrip() + f": {o.help}" for o in s.options],
             "available": unavailable_reason(s.id) is None,
             "install": install_command(s.extra) if s.extra else None,
         }
-        for s in STRATEGIES.values()
+        for s in all_strategies().values()
     ]
     if as_json:
         json.dump(rows, out, indent=2)
@@ -201,7 +161,7 @@ def list_workloads(as_json: bool, out: TextIO) -> None:
             "id": w.id,
             "description": w.description,
             "arguments": w.arity,
-            "closed_form": w.formula,
+            "closed_form": w.formula or None,
             "default_items": w.default_items,
         }
         for w in WORKLOADS.values()
@@ -212,6 +172,5 @@ def list_workloads(as_json: bool, out: TextIO) -> None:
         return
     for row in rows:
         print(f"{row['id']:<12} {row['description']}", file=out)
-        print(
-            f"{'':<12} sum = {row['closed_form']}; default N = {row['default_items']:,}", file=out
-        )
+        form = f"sum = {row['closed_form']}" if row["closed_form"] else "no closed form"
+        print(f"{'':<12} {form}; default N = {row['default_items']:,}", file=out)

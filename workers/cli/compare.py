@@ -16,21 +16,31 @@ import sys
 import textwrap
 import threading
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from mpscope.workers.cli import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, BadInput
+from mpscope.workers.cli.options import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    BadInput,
+    add_spec_arguments,
+    spec_fields,
+)
 from mpscope.workers.compare.matrix import MatrixEvent, MatrixRun, MatrixRunEnded, run_matrix
 from mpscope.workers.compare.plan import DEFAULT_REPEATS, MatrixPlan, plan_matrix
 from mpscope.workers.compare.schedule import MatrixResult
-from mpscope.workers.compare.summary import BASELINE_STRATEGY, CellSummary
-from mpscope.workers.export import results_document, write_csv
-from mpscope.workers.history import HistoryError, HistoryStore, default_path
+from mpscope.workers.compare.summary import CellSummary
+from mpscope.workers.records.export import results_document, write_csv
+from mpscope.workers.records.history import HistoryError, HistoryStore, default_path
 from mpscope.workers.spec import RunSpec, cpu_count
+from mpscope.workers.strategies import all_strategies, baseline
 from mpscope.workers.units import format_count, format_seconds
 
-DEFAULT_STRATEGIES = "process,pool-map,thread-pool"
+
+def default_strategies() -> str:
+    """The strategies a comparison runs when none are named (their ``compared_by_default``)."""
+    return ",".join(s.id for s in all_strategies().values() if s.compared_by_default)
 
 
 def _names(text: str) -> list[str]:
@@ -47,9 +57,7 @@ def _counts(text: str) -> list[int]:
     return counts
 
 
-def add_compare_parser(
-    sub: Any, add_spec_arguments: Callable[[argparse.ArgumentParser], None]
-) -> None:
+def add_compare_parser(sub: Any) -> None:
     """Add the ``compare`` subcommand to the ``mpscope`` subparsers ``sub``."""
     compare = sub.add_parser(
         "compare",
@@ -63,9 +71,9 @@ def add_compare_parser(
         "--strategies",
         "-s",
         type=_names,
-        default=_names(DEFAULT_STRATEGIES),
-        help=f"comma-separated strategy ids (default {DEFAULT_STRATEGIES}); the sequential "
-        "loop always runs as the baseline",
+        default=_names(default_strategies()),
+        help=f"comma-separated strategy ids (default {default_strategies()}); the "
+        f"{baseline().id} loop always runs as the baseline",
     )
     compare.add_argument(
         "--workers",
@@ -93,15 +101,7 @@ def add_compare_parser(
 
 def plan_from(args: argparse.Namespace) -> MatrixPlan:
     """The comparison the arguments ask for (SpecError: one line, exit 2)."""
-    base = RunSpec(
-        workload=args.workload,
-        items=args.items,
-        chunksize=args.chunksize,
-        start_method=args.start_method,
-        grain=args.grain,
-        sleep_ms=args.sleep_ms,
-        sample_interval_s=args.tick,
-    )
+    base = RunSpec(**spec_fields(args))
     return plan_matrix(args.strategies, args.workers, base, args.repeat)
 
 
@@ -187,7 +187,7 @@ def print_summary(
     """The summary table, the skipped settings and the verdict, for people."""
     seq = plan.cells[0]
     cells = result.summary()
-    base = next((c for c in cells if c.strategy == BASELINE_STRATEGY), None)
+    base = next((c for c in cells if c.strategy == baseline().id), None)
     head = f"compare · {seq.workload} · N={format_count(seq.items or 0)} · {seq.start_method}"
     head += f" · {plan.repeats} repeat{'s' if plan.repeats != 1 else ''}"
     if base is not None and base.median_wall_s is not None:

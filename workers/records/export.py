@@ -23,7 +23,7 @@ from typing import Any, TextIO
 
 from mpscope.workers.compare.plan import Skipped
 from mpscope.workers.compare.summary import baselines, hostname_of, run_speedup, summarize
-from mpscope.workers.history import machine_info, now_iso
+from mpscope.workers.records.history import machine_info, now_iso
 
 FORMAT = "mpscope-results"
 FORMAT_VERSION = 1
