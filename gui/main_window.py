@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import platform
+from concurrent.futures import Future
 
 from PySide6.QtCore import QByteArray, QEvent, QStandardPaths, Qt, QTimer, qVersion
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -26,8 +27,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from superqt.utils import create_worker
 
+from mpscope.gui.background import Background
 from mpscope.gui.baselines import SequentialBaselines
 from mpscope.gui.calibration import ItemProposals, calibration_disabled, measure_all
 from mpscope.gui.compare import ComparePage
@@ -75,8 +76,17 @@ class MainWindow(QMainWindow):
         self.live_page = self._build_live_page()
         self.pages.addTab(self.live_page, "Live")
         # the compare page stores every run that ends in the history (added as a page below)
-        self.compare = ComparePage(self.controller, self.model, self.controls, window=self)
+        self.compare = ComparePage(self.controller, self.model, self.controls)
         self.compare.driver.run_started.connect(self.summary.show_running)
+        self.compare.focus_requested.connect(lambda: self.pages.setCurrentWidget(self.compare))
+        self.compare.live_page_requested.connect(
+            lambda: self.pages.setCurrentWidget(self.live_page)
+        )
+        self.compare.message.connect(lambda text: self.statusBar().showMessage(text, 15_000))
+        self.compare.title_changed.connect(
+            lambda title: self.pages.setTabText(self.pages.indexOf(self.compare), title)
+        )
+        self.compare.show_notice()
         self.baselines.fallback = self.compare.history.sequential_wall_s
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal, objectName="mainSplitter")
@@ -117,9 +127,10 @@ class MainWindow(QMainWindow):
         apply_theme()  # the palette may have changed since the application was set up
         self.resize(1280, 800)
         self._restore_window_state()
-        self._calibration = None
+        # measuring the workloads takes a fraction of a second: off the GUI thread
+        self.background = Background("mpscope-calibration", self)
         if not calibration_disabled():
-            self._start_calibration()
+            self.background.submit(measure_all, on_done=self._on_calibrated)
         QTimer.singleShot(0, self.redraw)  # the views' empty state
 
     # -- building --------------------------------------------------------------------------------
@@ -255,19 +266,9 @@ class MainWindow(QMainWindow):
         self.redraw_timer.start(max(round(interval), 1))
 
     # -- calibration ---------------------------------------------------------------------------
-    def _start_calibration(self) -> None:
-        worker = create_worker(measure_all)
-        worker.returned.connect(self._on_calibrated)
-        worker.finished.connect(self._calibration_done)
-        self._calibration = worker
-        worker.start()
-
-    def _on_calibrated(self, seconds_per_item: dict[str, float]) -> None:
-        if not self._closing:
-            self.controls.set_proposals(ItemProposals(seconds_per_item))
-
-    def _calibration_done(self) -> None:
-        self._calibration = None
+    def _on_calibrated(self, measured: Future[dict[str, float]]) -> None:
+        if not self._closing and measured.exception() is None:
+            self.controls.set_proposals(ItemProposals(measured.result()))
 
     # -- window state --------------------------------------------------------------------------
     def _restore_window_state(self) -> None:
@@ -298,6 +299,8 @@ class MainWindow(QMainWindow):
             self.redraw_timer.stop()
             self.hide()
             self.controller.shutdown()
+            self.background.shutdown()
+            self.compare.shutdown()
         event.accept()
 
     # -- dialogs -------------------------------------------------------------------------------

@@ -1,9 +1,10 @@
 """RunController: starts, drains and stops runs for the window, never blocking the GUI thread.
 
-The bridge between the engine (``workers.runner``, no Qt) and the window:
+The bridge between the engine (``mpscope.workers.runner``, no Qt) and the window:
 
-* ``start(spec)`` validates the spec (a ``SpecError`` becomes one ``rejected`` line), resets
-  the model and starts the conductor process on a helper thread (spawning takes tens of ms);
+* ``start(spec)`` validates the spec (a ``SpecError`` becomes one ``rejected`` line; a spec
+  the controls resolved is not validated again), resets the model and starts the conductor
+  process on the helper thread (``gui.background``: spawning takes tens of ms);
 * a ``QTimer`` every ``DRAIN_INTERVAL_MS`` drains the run's queue with a time budget and hands
   each batch to ``RunModel.fold()`` (one call per batch, never one signal per event);
 * ``stop()`` asks the run to stop (``handle.request_cancel()``, which returns at once) and
@@ -24,10 +25,11 @@ from __future__ import annotations
 import threading
 import time
 import traceback
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from mpscope.gui.background import Background
 from mpscope.gui.run_model import RunModel
 from mpscope.workers.events import RunFailed, TerminalEvent
 from mpscope.workers.runner import RunHandle, start_run
@@ -39,9 +41,6 @@ from mpscope.workers.validation import validate_spec
 RUN_NICENESS = 5
 DRAIN_INTERVAL_MS = 100  # 10 Hz: more often than any view redraws; each drain is a batch
 DRAIN_BUDGET_S = 0.005
-# while a conductor is being started on the helper thread, the GUI thread looks every this
-# many ms whether it is up; the helper thread itself never touches a Qt object (see _poll_start)
-START_POLL_MS = 10
 SHUTDOWN_TIMEOUT_S = 10.0
 # how long the helper thread waits for a finished run's killed processes to be gone: SIGKILL is
 # delivered asynchronously, and a niced process on a busy machine takes a while to die
@@ -74,7 +73,7 @@ class RunController(QObject):
         self._state = IDLE
         self._handle: RunHandle | None = None
         self._handle_lock = threading.Lock()
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mpscope-run")
+        self._helper = Background("mpscope-run", self)
         self._start_future: Future[RunHandle] | None = None
         self._close_future: Future[None] | None = None
         self._stop_requested = False
@@ -84,12 +83,6 @@ class RunController(QObject):
         self._drain_timer = QTimer(self)
         self._drain_timer.setInterval(DRAIN_INTERVAL_MS)
         self._drain_timer.timeout.connect(self.drain_now)
-        self._start_timer = QTimer(self)
-        self._start_timer.setInterval(START_POLL_MS)
-        self._start_timer.timeout.connect(self._poll_start)
-        self._close_timer = QTimer(self)
-        self._close_timer.setInterval(START_POLL_MS)
-        self._close_timer.timeout.connect(self._poll_close)
 
     # -- what the window reads -----------------------------------------------------------------
     @property
@@ -134,8 +127,9 @@ class RunController(QObject):
         self.model.reset(resolved)
         self._set_state(STARTING)
         self.busy_changed.emit(True)
-        self._start_future = self._pool.submit(start_run, resolved, None, RUN_NICENESS)
-        self._start_timer.start()
+        self._start_future = self._helper.submit(
+            start_run, resolved, None, RUN_NICENESS, on_done=self._on_started
+        )
         return True
 
     def stop(self) -> None:
@@ -154,8 +148,6 @@ class RunController(QObject):
             return
         self._closed = True
         self._drain_timer.stop()
-        self._start_timer.stop()
-        self._close_timer.stop()
         handle = self._handle
         if handle is None and self._start_future is not None:
             try:
@@ -166,7 +158,7 @@ class RunController(QObject):
             with self._handle_lock:
                 handle.close()  # cancels (and kills the tree) if still running
         self._handle = None
-        self._pool.shutdown(wait=True)
+        self._helper.shutdown()  # waits for a reaping under way; no callback follows
         if self._close_future is not None:  # it had ended and was being reaped: now it is
             self._close_future = None
             self._announce_end()
@@ -200,22 +192,20 @@ class RunController(QObject):
         if handle is not None and not self._closed:
             # reaping and checking the process group takes tens of ms (more on a busy
             # machine, where a SIGKILLed worker takes a while to go): on the helper thread,
-            # polled from here, so the window never waits and never says "ended" too soon
-            self._close_future = self._pool.submit(handle.close, REAP_SETTLE_S)
-            self._close_timer.start()
+            # so the window never waits and never says "ended" too soon
+            self._close_future = self._helper.submit(
+                handle.close, REAP_SETTLE_S, on_done=self._on_reaped
+            )
             return
         if handle is not None:
             handle.close(settle_s=0.2)
         self._announce_end()
 
-    def _poll_close(self) -> None:
+    def _on_reaped(self, future: Future[None]) -> None:
         """Announce the run's end once the helper thread has reaped it."""
-        future = self._close_future
-        if future is None or not future.done():
-            return
-        self._close_timer.stop()
-        self._close_future = None
-        self._announce_end()
+        if future is self._close_future:
+            self._close_future = None
+            self._announce_end()
 
     def _announce_end(self) -> None:
         """The run is over and its processes are gone: the ended state and ``run_ended``."""
@@ -226,22 +216,10 @@ class RunController(QObject):
         self.run_ended.emit(outcome)
 
     # -- the helper thread's start, picked up on the GUI thread ----------------------------------
-    def _poll_start(self) -> None:
-        """Hand a started (or failed) conductor to the run once the helper thread is done.
-
-        Polled from the GUI thread rather than called back from the helper thread: a callback
-        that reaches the GUI thread through Qt (superqt's ``ensure_main_thread`` creates and
-        connects a QObject on the calling thread) deadlocked here, the helper thread holding a
-        Qt connection mutex while waiting for the GIL and the GUI thread holding the GIL while
-        waiting for that mutex (seen once in CI, in a window redrawing as a run started).
-        """
-        future = self._start_future
-        if future is None or self._closed:
-            self._start_timer.stop()
+    def _on_started(self, future: Future[RunHandle]) -> None:
+        """Hand a started (or failed) conductor to the run, on the GUI thread."""
+        if future is not self._start_future or self._closed:
             return
-        if not future.done():
-            return
-        self._start_timer.stop()
         exc = future.exception()
         if exc is not None:
             self._fail_to_start(exc)

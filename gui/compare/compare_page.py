@@ -16,14 +16,12 @@ import uuid
 from typing import Any
 
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QObject, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
-    QMainWindow,
     QProgressBar,
     QPushButton,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -71,13 +69,20 @@ class ComparePage(QWidget):
 
     # fires after the plan line, the setup's message and the buttons were brought up to date
     plan_updated = Signal()
+    # the page asks to be shown (a problem to read, imported runs to look at)
+    focus_requested = Signal()
+    # the page asks for the Live page to be shown (the run in progress, worker by worker)
+    live_page_requested = Signal()
+    # one line for the window's status bar (what the banner says)
+    message = Signal(str)
+    # the page's title changed (it counts the comparison's runs): for its tab
+    title_changed = Signal(str)
 
     def __init__(
         self,
         controller: RunController,
         model: RunModel,
         controls: ControlsPanel,
-        window: QMainWindow | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -85,7 +90,6 @@ class ComparePage(QWidget):
         self.controller = controller
         self.model = model
         self.controls = controls
-        self.main_window = window
         self.history = RunHistory(parent=self)
         self.driver = MatrixDriver(controller, self)
         self.exports = ExportActions(self, self)
@@ -96,10 +100,6 @@ class ComparePage(QWidget):
         self._workload = controls.workload
         self.setup.update_fit(self._workload)
         self.update_plan_line()
-        if self.history.notice:
-            self.report(self.history.notice, error=True)
-        if window is not None:
-            window.installEventFilter(self)
 
     # -- construction --------------------------------------------------------------------------
     def _build(self) -> None:
@@ -115,7 +115,7 @@ class ComparePage(QWidget):
         self.progress_label.setToolTip("Where the comparison stands, and the time it still needs")
         self.watch_button = QPushButton("Watch live ▸", objectName="compareWatchLive")
         self.watch_button.setToolTip("Show the Live page: the run in progress, worker by worker")
-        self.watch_button.clicked.connect(self.show_live_page)
+        self.watch_button.clicked.connect(self.live_page_requested)
         progress = QHBoxLayout()
         progress.setContentsMargins(0, 0, 0, 0)
         progress.addWidget(self.progress_bar)
@@ -261,12 +261,12 @@ class ComparePage(QWidget):
         self.progress_bar.setMaximum(max(total, 1))
         self.progress_bar.setValue(done)
         self.progress_label.setText(text[:1].upper() + text[1:])
-        self._set_tab_title(f"{TITLE} · {done}/{total}" if self.driver.active else TITLE)
+        self.title_changed.emit(f"{TITLE} · {done}/{total}" if self.driver.active else TITLE)
 
     def _on_finished(self, cancelled: bool) -> None:
         self.setup.set_running(False)
         self._show_driver_results()
-        self._set_tab_title(TITLE)
+        self.title_changed.emit(TITLE)
         self.update_plan_line()
 
     def _on_run_ended(self, outcome: object) -> None:
@@ -313,12 +313,6 @@ class ComparePage(QWidget):
         self.driver.shutdown()
         self.history.close()
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        """Shut down when the main window closes."""
-        if watched is self.main_window and event.type() == QEvent.Type.Close:
-            self.shutdown()
-        return False
-
     # -- export / import (the ResultsSource of ExportActions) ----------------------------------
     def export_selection(self) -> ExportSelection:
         """The runs on show: the history's selection (or all of it) when History is open."""
@@ -353,34 +347,20 @@ class ComparePage(QWidget):
         self.history_panel.table.setFocus()
         return None
 
+    def show_notice(self) -> None:
+        """Say what was wrong with the history file found at start-up, if anything (call it
+        once the window listens to ``message``)."""
+        if self.history.notice:
+            self.report(self.history.notice, error=True)
+
     def report(self, text: str, error: bool = False) -> None:
         """One line in the banner (and the window's status bar)."""
         self.banner.show_message(text, error)
-        if self.main_window is not None:
-            self.main_window.statusBar().showMessage(text, 15_000)
+        self.message.emit(text)
         if error:
             self.bring_forward()
 
     # -- the window's pages --------------------------------------------------------------------
-    def _enclosing_tabs(self) -> QTabWidget | None:
-        widget = self.parentWidget()
-        while widget is not None and not isinstance(widget, QTabWidget):
-            widget = widget.parentWidget()
-        return widget
-
-    def _set_tab_title(self, title: str) -> None:
-        tabs = self._enclosing_tabs()
-        if tabs is not None and tabs.indexOf(self) >= 0:
-            tabs.setTabText(tabs.indexOf(self), title)
-
     def bring_forward(self) -> None:
-        """Show this page (if it sits in the window's pages)."""
-        tabs = self._enclosing_tabs()
-        if tabs is not None and tabs.indexOf(self) >= 0:
-            tabs.setCurrentWidget(self)
-
-    def show_live_page(self) -> None:
-        """Show the Live page (the window's first page): the run in progress."""
-        tabs = self._enclosing_tabs()
-        if tabs is not None:
-            tabs.setCurrentIndex(0)
+        """Ask the window to show this page."""
+        self.focus_requested.emit()
