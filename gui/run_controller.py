@@ -29,7 +29,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from mpscope.gui.run_model import RunModel
-from mpscope.workers.events import RunFailed, TerminalEvent
+from mpscope.workers.events import RunFailed, RunStatus, TerminalEvent
 from mpscope.workers.runner import RunHandle, start_run
 from mpscope.workers.spec import ResolvedSpec, RunSpec, SpecError
 from mpscope.workers.validation import validate_spec
@@ -47,16 +47,15 @@ SHUTDOWN_TIMEOUT_S = 10.0
 # delivered asynchronously, and a niced process on a busy machine takes a while to die
 REAP_SETTLE_S = 1.0
 
-IDLE, STARTING, RUNNING, STOPPING = "idle", "starting", "running", "stopping"
-FINISHED, FAILED, CANCELLED = "finished", "failed", "cancelled"
-ENDED_STATES = (FINISHED, FAILED, CANCELLED)
+# the states a run is live in: Run is disabled and Stop enabled
+BUSY_STATES = (RunStatus.STARTING, RunStatus.RUNNING, RunStatus.STOPPING)
 
 
 class RunController(QObject):
     """Runs one spec at a time for the GUI; the model receives the events, signals the rest."""
 
     # fires on every change of ``state``: idle, starting, running, stopping, then one of
-    # finished / failed / cancelled (the new state is the argument)
+    # finished / failed / cancelled (the argument: the new RunStatus, as its word)
     state_changed = Signal(str)
     # fires when start() is given a spec that cannot run; the argument is the one-line reason
     # (nothing was started, the previous run's data stays in the model)
@@ -71,7 +70,7 @@ class RunController(QObject):
     def __init__(self, model: RunModel, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.model = model
-        self._state = IDLE
+        self._state = RunStatus.IDLE
         self._handle: RunHandle | None = None
         self._handle_lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mpscope-run")
@@ -93,19 +92,19 @@ class RunController(QObject):
 
     # -- what the window reads -----------------------------------------------------------------
     @property
-    def state(self) -> str:
-        """idle, starting, running, stopping, finished, failed or cancelled."""
+    def state(self) -> RunStatus:
+        """Idle, starting, running, stopping, finished, failed or cancelled."""
         return self._state
 
     @property
     def busy(self) -> bool:
         """True from start() until the run is over: a second run cannot start meanwhile."""
-        return self._state in (STARTING, RUNNING, STOPPING)
+        return self._state in BUSY_STATES
 
     @property
     def elapsed_s(self) -> float:
         """Seconds since Run was pressed (frozen when the run ended; 0 before any run)."""
-        if self._state == IDLE:
+        if self._state == RunStatus.IDLE:
             return 0.0
         end = self._t_end if self._t_end is not None else time.monotonic()
         return end - self._t_start
@@ -132,7 +131,7 @@ class RunController(QObject):
         self._t_start = time.monotonic()
         self._t_end = None
         self.model.reset(resolved)
-        self._set_state(STARTING)
+        self._set_state(RunStatus.STARTING)
         self.busy_changed.emit(True)
         self._start_future = self._pool.submit(start_run, resolved, None, RUN_NICENESS)
         self._start_timer.start()
@@ -143,7 +142,7 @@ class RunController(QObject):
         if not self.busy or self._stop_requested or self._close_future is not None:
             return  # idle, already stopping, or over and being reaped
         self._stop_requested = True
-        self._set_state(STOPPING)
+        self._set_state(RunStatus.STOPPING)
         if self._handle is not None:
             self._request_cancel(self._handle)
         # else: still starting; the cancel begins as soon as the handle arrives
@@ -172,7 +171,7 @@ class RunController(QObject):
             self._announce_end()
         elif self.busy:
             self._t_end = time.monotonic()
-            self._set_state(CANCELLED)
+            self._set_state(RunStatus.CANCELLED)
             self.busy_changed.emit(False)
 
     # -- the drain loop ------------------------------------------------------------------------
@@ -187,8 +186,8 @@ class RunController(QObject):
             self._handle_lock.release()
         if events:
             self.model.fold(events)
-            if self._state == STARTING and self.model.started is not None:
-                self._set_state(RUNNING)
+            if self._state == RunStatus.STARTING and self.model.started is not None:
+                self._set_state(RunStatus.RUNNING)
         if handle.finished:
             self._finish(handle)
 
@@ -221,7 +220,7 @@ class RunController(QObject):
         """The run is over and its processes are gone: the ended state and ``run_ended``."""
         outcome = self.model.outcome
         state = self.model.state
-        self._set_state(state if state in ENDED_STATES else FAILED)
+        self._set_state(state if state.ended else RunStatus.FAILED)
         self.busy_changed.emit(False)
         self.run_ended.emit(outcome)
 
@@ -275,10 +274,10 @@ class RunController(QObject):
             handle.request_cancel()
 
     # -- state ---------------------------------------------------------------------------------
-    def _set_state(self, state: str) -> None:
+    def _set_state(self, state: RunStatus) -> None:
         if state != self._state:
             self._state = state
-            self.state_changed.emit(state)
+            self.state_changed.emit(state.value)
 
     @property
     def outcome(self) -> TerminalEvent | None:

@@ -25,6 +25,7 @@ from mpscope.workers.events import (
     RunFailed,
     RunFinished,
     RunStarted,
+    RunStatus,
     TaskSpan,
     WorkerExited,
     WorkerStarted,
@@ -94,7 +95,8 @@ class RunModel(QObject):
 
     # emitted after a fold() that changed anything (cheap; views still redraw on a timer)
     changed = Signal()
-    # emitted once when the run's terminal event arrives: "finished", "failed", "cancelled"
+    # emitted once when the run's terminal event arrives: its RunStatus (finished, failed or
+    # cancelled), as its word
     ended = Signal(str)
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -126,13 +128,13 @@ class RunModel(QObject):
         self.changed.emit()
 
     @property
-    def state(self) -> str:
-        """idle, starting, running, finished, failed or cancelled."""
-        if self.spec is None:
-            return "idle"
+    def state(self) -> RunStatus:
+        """Idle, starting, running, finished, failed or cancelled."""
+        if self.spec is None or self.tally is None:
+            return RunStatus.IDLE
         if self.outcome is not None:
-            return self.tally.status if self.tally else "finished"
-        return "running" if self.started is not None else "starting"
+            return self.tally.status
+        return RunStatus.RUNNING if self.started is not None else RunStatus.STARTING
 
     def now(self) -> float:
         """Seconds since the run started, on the same clock as the events."""
@@ -212,7 +214,7 @@ class RunModel(QObject):
         self.version += 1
         self.changed.emit()
         if self.outcome is not None and any(e is self.outcome for e in events):
-            self.ended.emit(self.state)
+            self.ended.emit(self.state.value)
 
     # -- reading -----------------------------------------------------------------------------------
     @property

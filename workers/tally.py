@@ -12,9 +12,11 @@ from mpscope.workers.events import (
     RunFailed,
     RunFinished,
     RunStarted,
+    RunStatus,
     TaskSpan,
     WorkerExited,
     WorkerStarted,
+    ended_status,
 )
 from mpscope.workers.spec import ResolvedSpec
 from mpscope.workers.strategies import get_strategy
@@ -86,21 +88,15 @@ class RunTally:
         return sum(f.items for f in self.workers.values())
 
     @property
-    def status(self) -> str:
-        """running, finished, failed or cancelled."""
-        if isinstance(self.outcome, RunFinished):
-            return "finished"
-        if isinstance(self.outcome, RunFailed):
-            return "failed"
-        if isinstance(self.outcome, RunCancelled):
-            return "cancelled"
-        return "running"
+    def status(self) -> RunStatus:
+        """Running until the terminal event, then finished, failed or cancelled."""
+        return RunStatus.RUNNING if self.outcome is None else ended_status(self.outcome)
 
     def summary(self) -> dict[str, Any]:
         """The run as one flat record (the CLI's JSON object)."""
         spec = self.spec
         record: dict[str, Any] = {
-            "status": self.status,
+            "status": self.status.value,  # the plain word: a record is data
             "strategy": spec.strategy,
             "workload": spec.workload,
             "items": spec.items,
