@@ -5,7 +5,9 @@ The bridge between the engine (``workers.runner``, no Qt) and the window:
 * ``start(spec)`` validates the spec (a ``SpecError`` becomes one ``rejected`` line), resets
   the model and starts the conductor process on a helper thread (spawning takes tens of ms);
 * a ``QTimer`` every ``DRAIN_INTERVAL_MS`` drains the run's queue with a time budget and hands
-  each batch to ``RunModel.fold()`` (one call per batch, never one signal per event);
+  each batch to ``RunModel.append_tallied()`` (one call per batch, never one signal per event):
+  the run's handle folds each event into the model's RunTally, given to it at the start, so
+  the run's state is kept once and each event is folded once;
 * ``stop()`` asks the run to stop (``handle.request_cancel()``, which returns at once) and
   draining goes on: the verdict (RunCancelled) arrives like any other event, within a second
   (the handle kills the run's tree itself if the conductor does not stop in time);
@@ -133,7 +135,10 @@ class RunController(QObject):
         self.model.reset(resolved)
         self._set_state(RunStatus.STARTING)
         self.busy_changed.emit(True)
-        self._start_future = self._pool.submit(start_run, resolved, None, RUN_NICENESS)
+        # the handle folds the run's events into the model's tally: the run's one state
+        self._start_future = self._pool.submit(
+            start_run, resolved, None, RUN_NICENESS, self.model.tally
+        )
         self._start_timer.start()
         return True
 
@@ -176,7 +181,11 @@ class RunController(QObject):
 
     # -- the drain loop ------------------------------------------------------------------------
     def drain_now(self) -> None:
-        """Move the events available now (within the time budget) into the model."""
+        """Move the events available now (within the time budget) into the model.
+
+        ``drain()`` folds them into the run's tally (the model's); the model only adds them to
+        what the views draw.
+        """
         handle = self._handle
         if handle is None or not self._handle_lock.acquire(blocking=False):
             return  # nothing live, or the helper thread is inside cancel(): next tick
@@ -185,7 +194,7 @@ class RunController(QObject):
         finally:
             self._handle_lock.release()
         if events:
-            self.model.fold(events)
+            self.model.append_tallied(events)
             if self._state == RunStatus.STARTING and self.model.started is not None:
                 self._set_state(RunStatus.RUNNING)
         if handle.finished:
@@ -265,7 +274,7 @@ class RunController(QObject):
             exitcode=None,
             t=time.perf_counter(),
         )
-        self.model.fold([failed])
+        self.model.fold([failed])  # no handle drained it: into the model's tally, once
         self._finish(None)
 
     def _request_cancel(self, handle: RunHandle) -> None:
