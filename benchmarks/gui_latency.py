@@ -98,6 +98,8 @@ def run_in_window(window, spec) -> GuiRun:
     import psutil
     from PySide6.QtCore import QEventLoop, Qt, QTimer
 
+    from mpscope.workers.events import RunStatus
+
     beats: list[float] = []
     heartbeat = QTimer()
     heartbeat.setTimerType(Qt.TimerType.PreciseTimer)
@@ -125,7 +127,7 @@ def run_in_window(window, spec) -> GuiRun:
         marks.setdefault(name, (time.perf_counter(), sum(me.cpu_times()[:2])))
 
     def on_state(state: str) -> None:
-        if state == "running":
+        if state == RunStatus.RUNNING:
             mark("live")
 
     def on_ended(_state: str) -> None:

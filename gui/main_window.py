@@ -39,7 +39,7 @@ from mpscope.gui.redraw_pacer import RedrawPacer
 from mpscope.gui.run_controller import RunController
 from mpscope.gui.run_model import RunModel
 from mpscope.gui.settings import load_choices, load_window_state, save_choices, save_window_state
-from mpscope.gui.status import RunStatus
+from mpscope.gui.status import RunStatusBar
 from mpscope.gui.summary_view import SummaryView
 from mpscope.gui.theme import apply_theme
 from mpscope.gui.views import ProgressView, ResourcesPlot, ThroughputPlot, TimelinePlot
@@ -99,7 +99,7 @@ class MainWindow(QMainWindow):
         self.splitter.setSizes([LEFT_WIDTH, 1280 - LEFT_WIDTH])
         self.setCentralWidget(self.splitter)
 
-        self.status = RunStatus(self.statusBar(), self.controller)
+        self.status = RunStatusBar(self.statusBar(), self.controller)
         self._build_menus()
 
         self.pacer = RedrawPacer()

@@ -6,7 +6,9 @@ The bridge between the engine (``mpscope.workers.runner``, no Qt) and the window
   the controls resolved is not validated again), resets the model and starts the conductor
   process on the helper thread (``gui.background``: spawning takes tens of ms);
 * a ``QTimer`` every ``DRAIN_INTERVAL_MS`` drains the run's queue with a time budget and hands
-  each batch to ``RunModel.fold()`` (one call per batch, never one signal per event);
+  each batch to ``RunModel.append_tallied()`` (one call per batch, never one signal per event):
+  the run's handle folds each event into the model's RunTally, given to it at the start, so
+  the run's state is kept once and each event is folded once;
 * ``stop()`` asks the run to stop (``handle.request_cancel()``, which returns at once) and
   draining goes on: the verdict (RunCancelled) arrives like any other event, within a second
   (the handle kills the run's tree itself if the conductor does not stop in time);
@@ -31,7 +33,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from mpscope.gui.background import Background
 from mpscope.gui.run_model import RunModel
-from mpscope.workers.events import RunFailed, TerminalEvent
+from mpscope.workers.events import RunFailed, RunStatus, TerminalEvent
 from mpscope.workers.runner import RunHandle, start_run
 from mpscope.workers.spec import ResolvedSpec, RunSpec, SpecError
 from mpscope.workers.validation import validate_spec
@@ -46,16 +48,15 @@ SHUTDOWN_TIMEOUT_S = 10.0
 # delivered asynchronously, and a niced process on a busy machine takes a while to die
 REAP_SETTLE_S = 1.0
 
-IDLE, STARTING, RUNNING, STOPPING = "idle", "starting", "running", "stopping"
-FINISHED, FAILED, CANCELLED = "finished", "failed", "cancelled"
-ENDED_STATES = (FINISHED, FAILED, CANCELLED)
+# the states a run is live in: Run is disabled and Stop enabled
+BUSY_STATES = (RunStatus.STARTING, RunStatus.RUNNING, RunStatus.STOPPING)
 
 
 class RunController(QObject):
     """Runs one spec at a time for the GUI; the model receives the events, signals the rest."""
 
     # fires on every change of ``state``: idle, starting, running, stopping, then one of
-    # finished / failed / cancelled (the new state is the argument)
+    # finished / failed / cancelled (the argument: the new RunStatus, as its word)
     state_changed = Signal(str)
     # fires when start() is given a spec that cannot run; the argument is the one-line reason
     # (nothing was started, the previous run's data stays in the model)
@@ -70,7 +71,7 @@ class RunController(QObject):
     def __init__(self, model: RunModel, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.model = model
-        self._state = IDLE
+        self._state = RunStatus.IDLE
         self._handle: RunHandle | None = None
         self._handle_lock = threading.Lock()
         self._helper = Background("mpscope-run", self)
@@ -86,19 +87,19 @@ class RunController(QObject):
 
     # -- what the window reads -----------------------------------------------------------------
     @property
-    def state(self) -> str:
-        """idle, starting, running, stopping, finished, failed or cancelled."""
+    def state(self) -> RunStatus:
+        """Idle, starting, running, stopping, finished, failed or cancelled."""
         return self._state
 
     @property
     def busy(self) -> bool:
         """True from start() until the run is over: a second run cannot start meanwhile."""
-        return self._state in (STARTING, RUNNING, STOPPING)
+        return self._state in BUSY_STATES
 
     @property
     def elapsed_s(self) -> float:
         """Seconds since Run was pressed (frozen when the run ended; 0 before any run)."""
-        if self._state == IDLE:
+        if self._state == RunStatus.IDLE:
             return 0.0
         end = self._t_end if self._t_end is not None else time.monotonic()
         return end - self._t_start
@@ -125,10 +126,11 @@ class RunController(QObject):
         self._t_start = time.monotonic()
         self._t_end = None
         self.model.reset(resolved)
-        self._set_state(STARTING)
+        self._set_state(RunStatus.STARTING)
         self.busy_changed.emit(True)
+        # the handle folds the run's events into the model's tally: the run's one state
         self._start_future = self._helper.submit(
-            start_run, resolved, None, RUN_NICENESS, on_done=self._on_started
+            start_run, resolved, None, RUN_NICENESS, self.model.tally, on_done=self._on_started
         )
         return True
 
@@ -137,7 +139,7 @@ class RunController(QObject):
         if not self.busy or self._stop_requested or self._close_future is not None:
             return  # idle, already stopping, or over and being reaped
         self._stop_requested = True
-        self._set_state(STOPPING)
+        self._set_state(RunStatus.STOPPING)
         if self._handle is not None:
             self._request_cancel(self._handle)
         # else: still starting; the cancel begins as soon as the handle arrives
@@ -164,12 +166,16 @@ class RunController(QObject):
             self._announce_end()
         elif self.busy:
             self._t_end = time.monotonic()
-            self._set_state(CANCELLED)
+            self._set_state(RunStatus.CANCELLED)
             self.busy_changed.emit(False)
 
     # -- the drain loop ------------------------------------------------------------------------
     def drain_now(self) -> None:
-        """Move the events available now (within the time budget) into the model."""
+        """Move the events available now (within the time budget) into the model.
+
+        ``drain()`` folds them into the run's tally (the model's); the model only adds them to
+        what the views draw.
+        """
         handle = self._handle
         if handle is None or not self._handle_lock.acquire(blocking=False):
             return  # nothing live, or the helper thread is inside cancel(): next tick
@@ -178,9 +184,9 @@ class RunController(QObject):
         finally:
             self._handle_lock.release()
         if events:
-            self.model.fold(events)
-            if self._state == STARTING and self.model.started is not None:
-                self._set_state(RUNNING)
+            self.model.append_tallied(events)
+            if self._state == RunStatus.STARTING and self.model.started is not None:
+                self._set_state(RunStatus.RUNNING)
         if handle.finished:
             self._finish(handle)
 
@@ -211,7 +217,7 @@ class RunController(QObject):
         """The run is over and its processes are gone: the ended state and ``run_ended``."""
         outcome = self.model.outcome
         state = self.model.state
-        self._set_state(state if state in ENDED_STATES else FAILED)
+        self._set_state(state if state.ended else RunStatus.FAILED)
         self.busy_changed.emit(False)
         self.run_ended.emit(outcome)
 
@@ -244,7 +250,7 @@ class RunController(QObject):
             exitcode=None,
             t=time.perf_counter(),
         )
-        self.model.fold([failed])
+        self.model.fold([failed])  # no handle drained it: into the model's tally, once
         self._finish(None)
 
     def _request_cancel(self, handle: RunHandle) -> None:
@@ -253,10 +259,10 @@ class RunController(QObject):
             handle.request_cancel()
 
     # -- state ---------------------------------------------------------------------------------
-    def _set_state(self, state: str) -> None:
+    def _set_state(self, state: RunStatus) -> None:
         if state != self._state:
             self._state = state
-            self.state_changed.emit(state)
+            self.state_changed.emit(state.value)
 
     @property
     def outcome(self) -> TerminalEvent | None:

@@ -1,4 +1,4 @@
-"""RunStatus: the status bar's run state, elapsed time and whole-machine CPU use."""
+"""RunStatusBar: the status bar's run state, elapsed time and whole-machine CPU use."""
 
 from __future__ import annotations
 
@@ -7,17 +7,19 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 from mpscope.gui.run_controller import RunController
+from mpscope.workers.events import RunStatus
 
 CPU_SAMPLE_MS = 1000
 
+# what the status bar says for each state (a state still in progress ends in an ellipsis)
 STATE_TEXT = {
-    "idle": "idle",
-    "starting": "starting…",
-    "running": "running",
-    "stopping": "stopping…",
-    "finished": "finished",
-    "failed": "failed",
-    "cancelled": "cancelled",
+    RunStatus.IDLE: "idle",
+    RunStatus.STARTING: "starting…",
+    RunStatus.RUNNING: "running",
+    RunStatus.STOPPING: "stopping…",
+    RunStatus.FINISHED: "finished",
+    RunStatus.FAILED: "failed",
+    RunStatus.CANCELLED: "cancelled",
 }
 
 
@@ -29,7 +31,7 @@ def elapsed_text(seconds: float) -> str:
     return f"{int(minutes)} min {rest:04.1f} s"
 
 
-class RunStatus(QWidget):
+class RunStatusBar(QWidget):
     """Puts three permanent labels in ``bar``: state, elapsed time, machine CPU %."""
 
     def __init__(self, bar: QStatusBar, controller: RunController) -> None:
@@ -64,16 +66,18 @@ class RunStatus(QWidget):
         self.cpu_label.setText("CPU –")
 
     def show_state(self, state: str) -> None:
-        """Show ``state`` (one of the controller's states)."""
-        self.state_label.setText(STATE_TEXT.get(state, state))
-        self.state_label.setProperty("state", state)
+        """Show ``state``: one of the controller's states (a RunStatus, or its word)."""
+        status = RunStatus(state)
+        self.state_label.setText(STATE_TEXT[status])
+        self.state_label.setProperty("state", status.value)  # the style sheet's selector
         self.state_label.style().unpolish(self.state_label)
         self.state_label.style().polish(self.state_label)
         self.refresh()
 
     def refresh(self) -> None:
         """Update the elapsed time (the window's redraw timer calls this)."""
-        text = "" if self.controller.state == "idle" else elapsed_text(self.controller.elapsed_s)
+        idle = self.controller.state == RunStatus.IDLE
+        text = "" if idle else elapsed_text(self.controller.elapsed_s)
         if text != self.elapsed_label.text():
             self.elapsed_label.setText(text)
 

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from mpscope.gui.choice_combos import start_method_unused
 from mpscope.gui.run_model import RunModel
-from mpscope.workers.events import RunCancelled, RunFailed, RunFinished
+from mpscope.workers.events import RunCancelled, RunFailed, RunFinished, RunStatus
 from mpscope.workers.spec import RunSpec
 from mpscope.workers.strategies import baseline
 from mpscope.workers.units import format_count, format_rate, format_seconds
@@ -144,13 +144,13 @@ class SummaryView(QWidget):
     # -- states --------------------------------------------------------------------------------
     def show_idle(self) -> None:
         """Before any run: how to start one."""
-        self._set_status("idle", "ready")
+        self._set_status(RunStatus.IDLE, "ready")
         self.title.setText("Press Run (Ctrl+R): the run's figures appear here when it ends")
         self._show_parts(figures=False)
 
     def show_running(self, spec: RunSpec) -> None:
         """A run started: name it; the figures come when it ends."""
-        self._set_status("running", "running")
+        self._set_status(RunStatus.RUNNING, "running")
         self.title.setText(describe_spec(spec))
         self._show_parts(figures=False)
 
@@ -165,12 +165,12 @@ class SummaryView(QWidget):
         if isinstance(outcome, RunFinished):
             self._show_finished(spec, outcome, baseline_s)
         elif isinstance(outcome, RunFailed):
-            self._set_status("failed", "failed")
+            self._set_status(RunStatus.FAILED, "failed")
             self.error.setText(outcome.error)
             self.traceback.setPlainText(outcome.traceback)
             self._show_parts(figures=False, error=True, traceback=bool(outcome.traceback))
         elif isinstance(outcome, RunCancelled):
-            self._set_status("cancelled", "stopped")
+            self._set_status(RunStatus.CANCELLED, "stopped")
             done, units = model.done, model.units
             share = f" ({100 * done / units:.0f}%)" if units else ""
             self.check.setText(
@@ -195,13 +195,13 @@ class SummaryView(QWidget):
         self.values["probe"].setText(f"{probe:.2f}% ({format_seconds(out.probe_cpu_s)} CPU)")
         self.values["speedup"].setText(speedup_text(spec, out.wall_s, baseline_s))
         if out.correct:
-            self._set_status("finished", "correct")
+            self._set_status(RunStatus.FINISHED, "correct")
             self.check.setText(
                 f"✓ correct: {format_count(out.result)} equals the closed form "
                 f"({format_count(out.expected)})"
             )
         else:
-            self._set_status("failed", "WRONG")
+            self._set_status(RunStatus.FAILED, "WRONG")
             self.check.setText(
                 f"✗ WRONG result: got {format_count(out.result)}, "
                 f"expected {format_count(out.expected)} "
@@ -211,9 +211,9 @@ class SummaryView(QWidget):
         self._show_parts(figures=True, check=True)
 
     # -- helpers -------------------------------------------------------------------------------
-    def _set_status(self, state: str, text: str) -> None:
+    def _set_status(self, state: RunStatus, text: str) -> None:
         self.status.setText(text)
-        self.status.setProperty("state", state)
+        self.status.setProperty("state", state.value)  # the style sheet's badge colour
         self._repolish(self.status)
 
     def _show_parts(

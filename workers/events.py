@@ -7,7 +7,32 @@ the queue carries a bounded number of messages per second whatever the run's siz
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Any, NamedTuple, Union  # Union: these aliases are evaluated at runtime on 3.10
+
+
+class RunStatus(str, Enum):
+    """Where a run is in its life: the one word the window, the tally and a run's record use.
+
+    str-valued (Python 3.10 has no StrEnum), so a member equals its word (``status ==
+    "finished"``), formats as it, and goes into JSON as it: records keep the plain word.
+    """
+
+    IDLE = "idle"  # no run yet (the window before its first Run)
+    STARTING = "starting"  # Run was pressed, the conductor is not up yet
+    RUNNING = "running"
+    STOPPING = "stopping"  # Stop was pressed, the verdict is not in yet
+    FINISHED = "finished"  # the strategy returned a result (right or wrong)
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def ended(self) -> bool:
+        """True for the three ways a run ends: finished, failed, cancelled."""
+        return self in ENDED_STATUSES
 
 
 class RunStarted(NamedTuple):
@@ -120,6 +145,18 @@ Event = Union[  # noqa: UP007
 ]
 TerminalEvent = Union[RunFinished, RunFailed, RunCancelled]  # noqa: UP007
 TERMINAL_TYPES = (RunFinished, RunFailed, RunCancelled)
+# how a run can end, in the order a record's status is listed (the outcome's RunStatus)
+ENDED_STATUSES = (RunStatus.FINISHED, RunStatus.FAILED, RunStatus.CANCELLED)
+
+
+def ended_status(outcome: TerminalEvent) -> RunStatus:
+    """The status a run's terminal event gives it: finished, failed or cancelled."""
+    if isinstance(outcome, RunFinished):
+        return RunStatus.FINISHED
+    if isinstance(outcome, RunFailed):
+        return RunStatus.FAILED
+    return RunStatus.CANCELLED
+
 
 # The probes' events travel as plain tuples, (tag, *fields): a plain tuple of numbers pickles
 # and unpickles several times faster than a NamedTuple (no class to look up by name), and a

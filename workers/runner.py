@@ -64,6 +64,7 @@ class RunHandle:
         events: Any,
         control: Any,
         cancel: Any,
+        tally: RunTally | None = None,
     ) -> None:
         self.spec = spec
         self.run_id = run_id
@@ -77,7 +78,9 @@ class RunHandle:
         self._control_buffer: list[Event] = []  # conductor events read before the queue
         self._terminal: TerminalEvent | None = None  # received, waiting for the queue to empty
         self.outcome: TerminalEvent | None = None  # handed out: the run is over
-        self.tally = RunTally(spec)
+        # the run's one state: drain() folds each event into it as it hands it out (a watcher
+        # that keeps the run's state, the GUI's model, passes its own and folds nothing again)
+        self.tally = tally if tally is not None else RunTally(spec)
         self.pid: int = process.pid
         self._cancel_requested = False
         self._cancel_deadline = 0.0
@@ -281,14 +284,19 @@ def new_run_id() -> str:
 
 
 def start_run(
-    spec: RunSpec | ResolvedSpec, run_id: str | None = None, niceness: int = 0
+    spec: RunSpec | ResolvedSpec,
+    run_id: str | None = None,
+    niceness: int = 0,
+    tally: RunTally | None = None,
 ) -> RunHandle:
     """Validate ``spec`` and start its conductor process; returns at once with a handle.
 
     ``niceness``: added to the run's scheduling niceness (conductor and workers; POSIX). A
     window watching the run passes a few points, so its short bursts of drawing get a CPU
     at once instead of waiting behind busy workers; the work done is the same either way.
-    Raises SpecError (one line) if the spec cannot run.
+    ``tally``: the RunTally the handle folds the run's events into (None: a new one), for a
+    watcher that keeps the run's state itself. Raises SpecError (one line) if the spec cannot
+    run.
     """
     spec = validate_spec(spec)
     run_id = run_id or new_run_id()
@@ -305,7 +313,7 @@ def start_run(
     process.start()
     control_w.close()
     cancel_r.close()
-    return RunHandle(spec, run_id, process, events, control_r, cancel_w)
+    return RunHandle(spec, run_id, process, events, control_r, cancel_w, tally)
 
 
 @atexit.register

@@ -1,4 +1,11 @@
-"""RunTally: folds a run's events into the figures a user reads (and the CLI's JSON)."""
+"""RunTally: a run's events folded, once, into its state: status, outcome, per-worker figures.
+
+Whoever watches a run reads its one tally: the CLI (progress bar, ``mpscope run --json``'s
+record), a comparison (each run's record), the GUI's model (counts, figures, outcome, status,
+next to the series it draws). ``RunHandle.drain()`` folds every event into the handle's tally as
+it hands it out; a watcher that keeps the run's state itself gives the handle that tally
+(``start_run(..., tally=)``), so no event is folded twice.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +13,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from mpscope.workers.events import (
+    TERMINAL_TYPES,
     Event,
     Progress,
-    RunCancelled,
     RunFailed,
     RunFinished,
     RunStarted,
+    RunStatus,
     TaskSpan,
+    TerminalEvent,
     WorkerExited,
     WorkerStarted,
+    ended_status,
 )
 from mpscope.workers.spec import ResolvedSpec
 from mpscope.workers.strategies import get_strategy
@@ -23,11 +33,22 @@ from mpscope.workers.workloads import WORKLOADS
 
 @dataclass
 class WorkerFigures:
-    """What one worker did, as its events told."""
+    """What one worker did, as its events told: the run's one record of that worker.
+
+    Times are ``time.perf_counter`` seconds, the events' own clock (one clock for every
+    process of the run); the GUI draws them relative to the run's start.
+    """
 
     worker: int
     pid: int = 0
+    thread: int | None = None  # native thread id of a thread lane (None: a process of its own)
+    started_t: float | None = None  # when it announced itself (WorkerStarted)
+    # the highest count it reported (Progress, or its own count at exit): never goes back, so
+    # a live count or plot never shrinks
+    done: int = 0
+    # the record's count: as reported while it runs, its own final count once it exited
     items: int = 0
+    running_since: float | None = None  # start of the chunk it is computing now (None: none)
     busy_s: float = 0.0
     cpu_s: float | None = None
     exitcode: int | None = None
@@ -37,12 +58,13 @@ class WorkerFigures:
 
 
 class RunTally:
-    """Accumulates one run's events; summary() gives the record ``mpscope run --json`` prints."""
+    """One run's state, its events folded in once each: what started it, its status and
+    outcome, each worker's figures; summary() gives the record ``mpscope run --json`` prints."""
 
     def __init__(self, spec: ResolvedSpec) -> None:
         self.spec = spec
         self.started: RunStarted | None = None
-        self.outcome: RunFinished | RunFailed | RunCancelled | None = None
+        self.outcome: TerminalEvent | None = None
         self.workers: dict[int, WorkerFigures] = {}
         self.events = 0
 
@@ -58,6 +80,8 @@ class RunTally:
         if isinstance(event, Progress):
             fig = self._worker(event.worker)
             fig.items = max(fig.items, event.done)
+            fig.done = max(fig.done, event.done)
+            fig.running_since = event.open_t0
             fig.progress_events += 1
         elif isinstance(event, TaskSpan):
             fig = self._worker(event.worker)
@@ -65,11 +89,14 @@ class RunTally:
                 fig.busy_s += event.t1 - event.t0
             fig.spans += 1
         elif isinstance(event, WorkerStarted):
-            self._worker(event.worker).pid = event.pid
+            fig = self._worker(event.worker)
+            fig.pid, fig.thread, fig.started_t = event.pid, event.thread, event.t
         elif isinstance(event, WorkerExited):
             fig = self._worker(event.worker)
             fig.pid = event.pid or fig.pid
             fig.items = event.items
+            fig.done = max(fig.done, event.items)
+            fig.running_since = None
             fig.busy_s = event.busy_s
             fig.cpu_s = event.cpu_s
             fig.exitcode = event.exitcode
@@ -77,30 +104,32 @@ class RunTally:
         elif isinstance(event, RunStarted):
             self.started = event
             self.spec = event.spec
-        elif isinstance(event, (RunFinished, RunFailed, RunCancelled)):
+        elif isinstance(event, TERMINAL_TYPES):
             self.outcome = event
+            for fig in self.workers.values():
+                fig.running_since = None  # the run is over: no chunk runs any more
 
     @property
     def done(self) -> int:
-        """Work units done so far, over all workers."""
+        """Work units done so far, over all workers, as the record counts them (``items``)."""
         return sum(f.items for f in self.workers.values())
 
     @property
-    def status(self) -> str:
-        """running, finished, failed or cancelled."""
-        if isinstance(self.outcome, RunFinished):
-            return "finished"
-        if isinstance(self.outcome, RunFailed):
-            return "failed"
-        if isinstance(self.outcome, RunCancelled):
-            return "cancelled"
-        return "running"
+    def done_reported(self) -> int:
+        """Work units done so far, over all workers, as their highest reported counts
+        (``done``): what a live view shows, never going back."""
+        return sum(f.done for f in self.workers.values())
+
+    @property
+    def status(self) -> RunStatus:
+        """Running until the terminal event, then finished, failed or cancelled."""
+        return RunStatus.RUNNING if self.outcome is None else ended_status(self.outcome)
 
     def summary(self) -> dict[str, Any]:
         """The run as one flat record (the CLI's JSON object)."""
         spec = self.spec
         record: dict[str, Any] = {
-            "status": self.status,
+            "status": self.status.value,  # the plain word: a record is data
             "strategy": spec.strategy,
             "workload": spec.workload,
             "items": spec.items,

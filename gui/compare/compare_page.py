@@ -45,7 +45,7 @@ from mpscope.gui.controls import ControlsPanel
 from mpscope.gui.run_controller import RunController
 from mpscope.gui.run_model import RunModel
 from mpscope.workers.compare import MatrixPlan, Skipped, summarize, verdict
-from mpscope.workers.events import RunCancelled
+from mpscope.workers.events import RunCancelled, RunStatus
 from mpscope.workers.records.history import StoredRun
 from mpscope.workers.spec import SpecError
 
@@ -275,7 +275,7 @@ class ComparePage(QWidget):
         if tally is None:
             return
         record = tally.summary()
-        cancelled = isinstance(outcome, RunCancelled) or record.get("status") == "cancelled"
+        cancelled = isinstance(outcome, RunCancelled) or record.get("status") == RunStatus.CANCELLED
         batch = self.driver.batch if self.driver.owns_run else None
         counted = self.driver.run_ended(record, cancelled)
         if not cancelled:

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidge
 from mpscope.gui.choice_combos import start_method_unused
 from mpscope.gui.palette import current_palette
 from mpscope.gui.theme import is_dark_palette
+from mpscope.workers.events import RunStatus
 from mpscope.workers.records.export import TABLE_COLUMNS, results_table
 from mpscope.workers.strategies import STRATEGIES
 from mpscope.workers.units import format_count, format_rate, format_seconds
@@ -175,7 +176,7 @@ class RunsTableModel(QAbstractTableModel):
         key = self._keys[index.column()]
         row = self._rows[index.row()]
         value = row[key]
-        ended_badly = row["status"] not in (None, "finished")
+        ended_badly = row["status"] not in (None, RunStatus.FINISHED)
         if role == Qt.ItemDataRole.DisplayRole:
             if key == "start_method" and _start_method_moot(row["strategy"]):
                 return "—"  # it starts no worker processes of its own
@@ -205,7 +206,7 @@ class RunsTableModel(QAbstractTableModel):
 
     @staticmethod
     def _foreground(key: str, row: dict[str, Any]) -> QColor | None:
-        ended_badly = row["status"] not in (None, "finished")
+        ended_badly = row["status"] not in (None, RunStatus.FINISHED)
         if key == "correct" and (ended_badly or row["correct"] is not None):
             return status_color(not ended_badly and bool(row["correct"]))
         if key == "status" and ended_badly:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mpscope.gui.run_model import GrowableArray
+from mpscope.gui.lane_series import GrowableArray
 from mpscope.workers.events import CounterStep
 from mpscope.workers.units import format_count, format_seconds
 

@@ -31,7 +31,7 @@ def recent_rate(model: RunModel) -> float | None:
     if not lanes:
         return None
     t_hi = model.clock() if model.live else max(lane.last_t for lane in lanes)
-    starts = [lane.started_t for lane in model.lanes.values() if lane.started_t is not None]
+    starts = [t for i in model.lanes if (t := model.worker_started_at(i)) is not None]
     t_lo = max(t_hi - ETA_WINDOW_S, min(starts, default=0.0))
     if t_hi - t_lo <= 1e-3:
         return None
@@ -172,16 +172,16 @@ class ProgressView(QWidget):
         text = overall_text(model)
         if text != self.eta_label.text():
             self.eta_label.setText(text)
-        lanes = model.lanes
+        workers = model.workers
         fair_share = units / max(model.started.workers, 1) if model.started else 0.0
-        full = max([fair_share, *(lane.done for lane in lanes.values())])
-        for index in sorted(lanes):
-            lane = lanes[index]
+        full = max([fair_share, *(fig.done for fig in workers.values())])
+        for index in sorted(workers):
+            fig = workers[index]
             row = self.worker_rows.get(index) or self._add_row(index)
-            share = f"{100 * lane.done / units:.0f}% of all" if units else ""
-            row.set(lane.done / full if full else 0.0, f"{format_count(lane.done)} · {share}")
-            if lane.pid and not row.name.toolTip():
-                row.name.setToolTip(f"worker {index} · pid {lane.pid}")
+            share = f"{100 * fig.done / units:.0f}% of all" if units else ""
+            row.set(fig.done / full if full else 0.0, f"{format_count(fig.done)} · {share}")
+            if fig.pid and not row.name.toolTip():
+                row.name.setToolTip(f"worker {index} · pid {fig.pid}")
 
     # -- rows -----------------------------------------------------------------------------------
     def _add_row(self, index: int) -> ProgressRow:

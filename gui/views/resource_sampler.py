@@ -10,7 +10,8 @@ from __future__ import annotations
 import psutil
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from mpscope.gui.run_model import GrowableArray, RunModel
+from mpscope.gui.lane_series import GrowableArray
+from mpscope.gui.run_model import RunModel
 
 SAMPLE_INTERVAL_MS = 250
 CONDUCTOR = -1  # series key of the conductor process (lanes use their index)
@@ -82,7 +83,7 @@ class ResourceSampler(QObject):
             return
         if not self._timer.isActive():
             self._timer.start()
-        pids = {lane.pid for lane in model.lanes.values() if lane.pid}
+        pids = set(model.worker_pids().values())
         if not pids <= self._known_pids:
             self.sample()  # a worker just announced itself: show its memory at once
 
@@ -123,9 +124,8 @@ class ResourceSampler(QObject):
             return
         t = model.now()
         lanes_by_pid: dict[int, list[int]] = {conductor: []}
-        for index, lane in model.lanes.items():
-            if lane.pid:
-                lanes_by_pid.setdefault(lane.pid, []).append(index)
+        for index, pid in model.worker_pids().items():
+            lanes_by_pid.setdefault(pid, []).append(index)
         self._known_pids = set(lanes_by_pid)
         recorded = False
         for pid, lane_indexes in lanes_by_pid.items():
@@ -144,8 +144,8 @@ class ResourceSampler(QObject):
     def _sample_process(
         self, proc: psutil.Process, is_conductor: bool, lane_indexes: list[int], t: float
     ) -> bool:
-        lanes = self._model.lanes
-        thread_lanes = [i for i in lane_indexes if lanes[i].thread is not None]
+        workers = self._model.workers
+        thread_lanes = [i for i in lane_indexes if workers[i].thread is not None]
         with proc.oneshot():
             times = proc.cpu_times()
             rss_mib = proc.memory_info().rss / MIB
@@ -163,13 +163,13 @@ class ResourceSampler(QObject):
         if process_cpu is not None:
             self._record(self.cpu, own_key, (t, process_cpu))
             for index in lane_indexes:
-                if lanes[index].thread is None and index != own_key:
+                if workers[index].thread is None and index != own_key:
                     self._record(self.cpu, index, (t, process_cpu))  # a lane in the conductor
         for index in thread_lanes:
-            seconds = threads.get(lanes[index].thread or 0)
+            seconds = threads.get(workers[index].thread or 0)
             if seconds is None:
                 continue
-            thread_cpu = self._cpu_percent((proc.pid, lanes[index].thread), t, seconds)
+            thread_cpu = self._cpu_percent((proc.pid, workers[index].thread), t, seconds)
             if thread_cpu is not None:
                 self._record(self.cpu, index, (t, thread_cpu))
         return True

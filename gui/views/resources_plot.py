@@ -7,8 +7,9 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QPen
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
+from mpscope.gui.lane_series import GrowableArray
 from mpscope.gui.palette import style_plot_widget, total_color, worker_color
-from mpscope.gui.run_model import GrowableArray, RunModel
+from mpscope.gui.run_model import RunModel
 from mpscope.gui.views.plot_helpers import (
     LIVE_REDRAW_INTERVAL_S,
     ClockFollower,

@@ -111,7 +111,8 @@ class ThroughputPlot(QWidget):
         grid, window = rate_grid(t_end)
         total = np.zeros_like(grid)
         for lane in lanes:
-            rate = smoothed_rate(lane.done_at(grid), grid, window)
+            done = lane.done_at(grid, model.worker_started_at(lane.index))
+            rate = smoothed_rate(done, grid, window)
             total += rate
             self._curve_for(lane.index).setData(grid, rate, skipFiniteCheck=True)
         self.total_curve.setData(grid, total, skipFiniteCheck=True)

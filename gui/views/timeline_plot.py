@@ -8,8 +8,9 @@ from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QBrush, QColor, QCursor, QPalette
 from PySide6.QtWidgets import QLabel, QToolTip, QVBoxLayout, QWidget
 
+from mpscope.gui.lane_series import LaneSeries
 from mpscope.gui.palette import blend, scaled_font, style_plot_widget, total_color, worker_color
-from mpscope.gui.run_model import LaneData, RunModel
+from mpscope.gui.run_model import RunModel
 from mpscope.gui.views.plot_helpers import (
     LIVE_REDRAW_INTERVAL_S,
     ClockFollower,
@@ -52,7 +53,7 @@ class LaneSpans:
         odd.setOpts(brush=blend(color, base, 0.4), pen=None)
         hatch.setOpts(brush=QBrush(base, Qt.BrushStyle.BDiagPattern), pen=None)
 
-    def update(self, lane: LaneData) -> None:
+    def update(self, lane: LaneSeries) -> None:
         """Redraw if the lane has spans this item has not drawn yet."""
         spans = lane.spans.view()
         if len(spans) == self.drawn:
@@ -178,12 +179,14 @@ class TimelinePlot(QWidget):
                 if tasks > 1:
                     text += f" · {int(tasks)} tasks merged"
                 return text
-        if lane.open_t0 is not None and x >= lane.open_t0 - tolerance:
-            return (
-                f"w{index} · chunk running for {format_seconds(self._model.clock() - lane.open_t0)}"
-            )
-        if lane.started_t is not None and 0.0 <= x <= lane.started_t:
-            return f"w{index} · start-up: {format_seconds(lane.started_t)} (pid {lane.pid})"
+        model = self._model
+        running_since = model.running_since(index)
+        if running_since is not None and x >= running_since - tolerance:
+            return f"w{index} · chunk running for {format_seconds(model.clock() - running_since)}"
+        started_t = model.worker_started_at(index)
+        if started_t is not None and 0.0 <= x <= started_t:
+            pid = model.workers[index].pid
+            return f"w{index} · start-up: {format_seconds(started_t)} (pid {pid})"
         return None
 
     # -- drawing --------------------------------------------------------------------------------
@@ -196,9 +199,7 @@ class TimelinePlot(QWidget):
                 spans = self.lanes[index] = LaneSpans(plot, index, self.palette())
                 self._set_lane_range(max(self.lanes) + 1)
             spans.update(model.lanes[index])
-        started = [
-            (i, lane.started_t) for i, lane in model.lanes.items() if lane.started_t is not None
-        ]
+        started = [(i, t) for i in model.lanes if (t := model.worker_started_at(i)) is not None]
         self.startup_bars.setOpts(
             x0=np.zeros(len(started)),
             x1=np.array([t for _, t in started], dtype=float),
@@ -209,9 +210,8 @@ class TimelinePlot(QWidget):
             self.end_line.setVisible(True)
 
     def _update_open_chunks(self, clock: float) -> None:
-        lanes = [
-            (i, lane.open_t0) for i, lane in self._model.lanes.items() if lane.open_t0 is not None
-        ]
+        model = self._model
+        lanes = [(i, t) for i in model.lanes if (t := model.running_since(i)) is not None]
         if not lanes:
             if len(np.atleast_1d(self.open_bars.opts["x0"])):
                 self.open_bars.setOpts(x0=[], x1=[], y=[], brushes=None, pens=None)

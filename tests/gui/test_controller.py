@@ -8,7 +8,7 @@ import pytest
 
 from mpscope.gui.run_controller import RunController
 from mpscope.gui.run_model import RunModel
-from mpscope.workers.events import RunCancelled, RunFailed, RunFinished
+from mpscope.workers.events import RunCancelled, RunFailed, RunFinished, RunStatus
 from mpscope.workers.spec import RunSpec
 
 SHORT = RunSpec(strategy="pool-map", workload="sleep", items=120, workers=2, sleep_ms=2.0)
@@ -158,3 +158,27 @@ def test_progress_reaches_the_model_while_the_run_is_live(qtbot, controller):
     with qtbot.waitSignal(controller.run_ended, timeout=30_000):
         controller.start(SHORT.replace(items=200))
     assert any(0 < done < 200 for done in seen_live)
+
+
+@pytest.mark.timeout(60)
+def test_the_run_s_state_is_one_tally_the_handle_folds_each_event_into_once(qtbot, controller):
+    model = controller.model
+    drained: list[int] = []
+    append_tallied = model.append_tallied
+
+    def counting(events) -> None:
+        # the controller hands the model what the handle drained into the model's own tally
+        assert controller.handle is not None and controller.handle.tally is model.tally
+        drained.append(len(events))
+        append_tallied(events)
+
+    model.append_tallied = counting
+    with qtbot.waitSignal(controller.run_ended, timeout=30_000):
+        assert controller.start(SHORT)
+    tally = model.tally
+    assert tally.events == sum(drained)  # not one event folded twice
+    assert model.state is tally.status is RunStatus.FINISHED
+    assert model.outcome is tally.outcome and model.started is tally.started
+    assert model.done == tally.done_reported == 120
+    assert sorted(model.lanes) == sorted(tally.workers)
+    assert model.worker_pids() == {i: fig.pid for i, fig in tally.workers.items()}

@@ -31,6 +31,7 @@ from mpscope.workers.compare.matrix import MatrixEvent, MatrixRun, MatrixRunEnde
 from mpscope.workers.compare.plan import DEFAULT_REPEATS, MatrixPlan, plan_matrix
 from mpscope.workers.compare.schedule import MatrixResult
 from mpscope.workers.compare.summary import CellSummary
+from mpscope.workers.events import RunStatus
 from mpscope.workers.records.export import results_document, write_csv
 from mpscope.workers.records.history import HistoryError, HistoryStore, default_path
 from mpscope.workers.spec import RunSpec, cpu_count
@@ -157,7 +158,7 @@ class _Recorder:
     def record(self, event: MatrixEvent) -> None:
         if self.store is None or not isinstance(event, MatrixRunEnded):
             return
-        if event.record.get("status") == "cancelled":
+        if event.record.get("status") == RunStatus.CANCELLED:
             return
         try:
             self.store.add(event.record, batch=self.batch)

@@ -7,6 +7,7 @@ import os
 import sys
 from typing import Any, TextIO
 
+from mpscope.workers.events import RunStatus
 from mpscope.workers.optional import install_command, unavailable_reason
 from mpscope.workers.strategies import accepted_workloads, all_strategies
 from mpscope.workers.units import format_count, format_rate, format_seconds
@@ -65,7 +66,7 @@ def print_table(record: dict[str, Any], out: TextIO) -> None:
     print(head, file=out)
     status = record["status"]
     strategy = all_strategies().get(record["strategy"])
-    if status == "finished":
+    if status == RunStatus.FINISHED:
         mark = {True: "correct", False: "WRONG", None: "unchecked"}[record["correct"]]
         if record["correct"] is False and record.get("as_guaranteed"):
             mark = f"{record['lost']:,} lost, as lock {record.get('lock')} allows"
@@ -106,7 +107,7 @@ def print_table(record: dict[str, Any], out: TextIO) -> None:
         if strategy is not None and strategy.report_lines is not None:
             for line in strategy.report_lines(record):
                 print(f"  {line}", file=out)
-    elif status == "failed":
+    elif status == RunStatus.FAILED:
         print(f"  FAILED     {record['error']}", file=out)
         if record.get("traceback"):
             print("  " + record["traceback"].rstrip().replace("\n", "\n  "), file=out)

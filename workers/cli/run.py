@@ -21,6 +21,7 @@ from mpscope.workers.cli.options import (
     whole,
 )
 from mpscope.workers.cli.output import ProgressBar, print_table
+from mpscope.workers.events import RunStatus
 from mpscope.workers.spec import INJECT_KINDS, RunSpec, max_workers
 
 
@@ -100,5 +101,6 @@ def run_command(args: argparse.Namespace) -> int:
         print_table(record, sys.stdout)
     # a counter: the value its lock mode guarantees (lost updates under --lock none are what
     # was asked for, reported in "lost"); every other strategy: its check (None: unchecked)
-    ok = record["status"] == "finished" and record.get("as_guaranteed", record.get("correct"))
+    finished = record["status"] == RunStatus.FINISHED
+    ok = finished and record.get("as_guaranteed", record.get("correct"))
     return EXIT_OK if ok is True else EXIT_FAILED

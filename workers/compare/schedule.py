@@ -23,6 +23,7 @@ from typing import Any
 from mpscope.workers.compare.plan import MatrixPlan, PlannedRun, Skipped
 from mpscope.workers.compare.summary import CellSummary, is_baseline, summarize
 from mpscope.workers.compare.verdict import verdict
+from mpscope.workers.events import RunStatus
 from mpscope.workers.units import format_seconds
 
 
@@ -77,7 +78,7 @@ class MatrixResult:
     def all_good(self) -> bool:
         """True if every run finished with the correct result and nothing was cancelled."""
         return not self.cancelled and all(
-            r.get("status") == "finished" and r.get("correct") is True for r in self.records
+            r.get("status") == RunStatus.FINISHED and r.get("correct") is True for r in self.records
         )
 
 

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from mpscope.workers.events import RunStatus
 from mpscope.workers.strategies import all_strategies, baseline
 
 
@@ -64,7 +65,7 @@ def cell_key(record: dict[str, Any]) -> CellKey:
 def is_good(record: dict[str, Any]) -> bool:
     """True for a run that finished with the correct result (the only ones that count)."""
     return (
-        record.get("status") == "finished"
+        record.get("status") == RunStatus.FINISHED
         and record.get("correct") is True
         and isinstance(record.get("wall_s"), (int, float))
         and record["wall_s"] > 0

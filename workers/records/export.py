@@ -23,12 +23,12 @@ from typing import Any, TextIO
 
 from mpscope.workers.compare.plan import Skipped
 from mpscope.workers.compare.summary import baselines, hostname_of, run_speedup, summarize
+from mpscope.workers.events import ENDED_STATUSES, RunStatus
 from mpscope.workers.records.history import machine_info, now_iso
 
 FORMAT = "mpscope-results"
 FORMAT_VERSION = 1
 MAX_IMPORT_BYTES = 200 * 2**20
-STATUSES = ("finished", "failed", "cancelled")
 
 # (key, heading) of the results table, in display order
 TABLE_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -143,9 +143,9 @@ def _run_problem(run: object) -> str | None:
     for key in ("items", "workers"):
         if not _is_int(run.get(key)):
             return f"{key} is {run.get(key)!r}, expected a whole number >= 1"
-    if run.get("status") not in STATUSES:
-        return f"status is {run.get('status')!r}, expected one of {', '.join(STATUSES)}"
-    if run["status"] == "finished":
+    if run.get("status") not in ENDED_STATUSES:
+        return f"status is {run.get('status')!r}, expected one of {', '.join(ENDED_STATUSES)}"
+    if run["status"] == RunStatus.FINISHED:
         if not _is_number(run.get("wall_s")) or not run["wall_s"]:
             return f"wall_s is {run.get('wall_s')!r}, expected seconds > 0"
         if not isinstance(run.get("correct"), bool):

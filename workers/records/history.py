@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mpscope.workers.events import RunStatus
 from mpscope.workers.spec import cpu_count
 
 APP_DIR = "mpscope"
@@ -281,7 +282,7 @@ class HistoryStore:
                             row["workload"],
                             row["items"],
                             row["workers"],
-                            row.get("status", "finished"),
+                            row.get("status", RunStatus.FINISHED.value),
                             row.get("wall_s"),
                             owner.get("hostname"),
                             batch,
