@@ -29,6 +29,7 @@ from mpscope.gui import choice_combos as combos
 from mpscope.gui import control_texts as texts
 from mpscope.gui.calibration import ItemProposals
 from mpscope.gui.fault_section import FaultSection
+from mpscope.gui.naming import named
 from mpscope.gui.settings import ControlChoices
 from mpscope.gui.strategy_options import StrategyOptions
 from mpscope.workers.spec import (
@@ -102,7 +103,7 @@ class ControlsPanel(QWidget):
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.form = form
 
-        self.strategy_combo = QComboBox(objectName="strategyCombo")
+        self.strategy_combo = named(QComboBox(), "strategyCombo")
         self.strategy_combo.setToolTip(texts.STRATEGY_TIP)
         combos.populate_strategies(self.strategy_combo)
         self.strategy_call = _note_label("strategyCall")
@@ -111,14 +112,14 @@ class ControlsPanel(QWidget):
         form.addRow("&Strategy", self.strategy_combo)
         form.addRow("", self.strategy_call)
 
-        self.workload_combo = QComboBox(objectName="workloadCombo")
+        self.workload_combo = named(QComboBox(), "workloadCombo")
         self.workload_combo.setToolTip(texts.WORKLOAD_TIP)
         combos.populate_workloads(self.workload_combo)
         form.addRow("&Workload", self.workload_combo)
 
-        self.items_edit = QLineEdit(objectName="itemsEdit")
+        self.items_edit = named(QLineEdit(), "itemsEdit")
         self.items_edit.setToolTip(texts.ITEMS_TIP)
-        self.items_reset = QToolButton(objectName="itemsResetButton")
+        self.items_reset = named(QToolButton(), "itemsResetButton")
         self.items_reset.setText("↺")
         self.items_reset.setToolTip("Use the proposed size for this workload")
         items_row = QHBoxLayout()
@@ -131,7 +132,7 @@ class ControlsPanel(QWidget):
         self.items_message = _message_label("itemsMessage")
         form.addRow("", self.items_message)
 
-        self.grain_spin = QSpinBox(objectName="grainSpin")
+        self.grain_spin = named(QSpinBox(), "grainSpin")
         self.grain_spin.setRange(0, MAX_GRAIN)
         self.grain_spin.setGroupSeparatorShown(True)
         self.grain_spin.setSingleStep(500)
@@ -140,7 +141,7 @@ class ControlsPanel(QWidget):
         self.grain_spin.setToolTip("heavy: loop iterations per item (more = more CPU per item)")
         form.addRow("&Grain", self.grain_spin)
 
-        self.sleep_spin = QDoubleSpinBox(objectName="sleepSpin")
+        self.sleep_spin = named(QDoubleSpinBox(), "sleepSpin")
         self.sleep_spin.setRange(0.0, MAX_SLEEP_MS)
         self.sleep_spin.setDecimals(1)
         self.sleep_spin.setValue(DEFAULT_SLEEP_MS)
@@ -149,13 +150,13 @@ class ControlsPanel(QWidget):
         form.addRow("S&leep", self.sleep_spin)
 
         cores = cpu_count()
-        self.workers_spin = QSpinBox(objectName="workersSpin")
+        self.workers_spin = named(QSpinBox(), "workersSpin")
         self.workers_spin.setRange(1, 2 * cores)
         self.workers_spin.setValue(cores)
         self.workers_spin.setSuffix(f"  of {cores} cores")
         form.addRow("W&orkers", self.workers_spin)
 
-        self.chunksize_spin = QSpinBox(objectName="chunksizeSpin")
+        self.chunksize_spin = named(QSpinBox(), "chunksizeSpin")
         self.chunksize_spin.setRange(0, CHUNKSIZE_MAX)
         self.chunksize_spin.setSpecialValueText("auto")
         self.chunksize_spin.setGroupSeparatorShown(True)
@@ -163,7 +164,7 @@ class ControlsPanel(QWidget):
         self.chunksize_hint = _note_label("chunksizeHint")
         form.addRow("", self.chunksize_hint)
 
-        self.start_method_combo = QComboBox(objectName="startMethodCombo")
+        self.start_method_combo = named(QComboBox(), "startMethodCombo")
         combos.populate_start_methods(self.start_method_combo)
         form.addRow("Start &method", self.start_method_combo)
 
@@ -181,9 +182,9 @@ class ControlsPanel(QWidget):
         self.stop_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         self.addAction(self.run_action)
         self.addAction(self.stop_action)
-        self.run_button = QPushButton("▶  Run", objectName="runButton")
+        self.run_button = named(QPushButton("▶  Run"), "runButton")
         self.run_button.setDefault(True)
-        self.stop_button = QPushButton("■  Stop", objectName="stopButton")
+        self.stop_button = named(QPushButton("■  Stop"), "stopButton")
         self.run_button.setToolTip(texts.RUN_TIP)
         self.stop_button.setToolTip(texts.STOP_TIP)
         for button in (self.run_button, self.stop_button):
@@ -269,7 +270,9 @@ class ControlsPanel(QWidget):
         was_loading, self._loading = self._loading, True
         try:
             fallback = default_strategy().id
-            strategy = c.strategy if c.strategy in STRATEGIES else fallback
+            strategy = (
+                c.strategy if c.strategy is not None and c.strategy in STRATEGIES else fallback
+            )
             if not combos.select_data(self.strategy_combo, strategy):
                 strategy = fallback
                 combos.select_data(self.strategy_combo, strategy)

@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLineEdit, QWidget
 from superqt import QCollapsible
 
+from mpscope.gui.naming import named
 from mpscope.workers.units import parse_count
 
 FAULTS = (
@@ -34,7 +35,7 @@ class FaultSection(QCollapsible):
         box = QWidget()
         form = QFormLayout(box)
         form.setContentsMargins(0, 0, 0, 0)
-        self.fault_combo = QComboBox(objectName="faultCombo")
+        self.fault_combo = named(QComboBox(), "faultCombo")
         for kind, tip in FAULTS:
             self.fault_combo.addItem(kind, None if kind == "none" else kind)
             self.fault_combo.setItemData(
@@ -45,7 +46,7 @@ class FaultSection(QCollapsible):
             "or is killed.\nmpscope reports it in the summary instead of hanging "
             "(Pool.map alone would hang forever on a killed worker)."
         )
-        self.item_edit = QLineEdit(objectName="faultItemEdit")
+        self.item_edit = named(QLineEdit(), "faultItemEdit")
         self.item_edit.setPlaceholderText("the middle item, N/2")
         self.item_edit.setToolTip("The item (0 .. N-1) at which the fault fires")
         form.addRow("Inject a &fault", self.fault_combo)

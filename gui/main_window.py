@@ -35,6 +35,7 @@ from mpscope.gui.compare import ComparePage
 from mpscope.gui.controls import ControlsPanel
 from mpscope.gui.counter import CounterView
 from mpscope.gui.explanation_view import ExplanationView
+from mpscope.gui.naming import named
 from mpscope.gui.redraw_pacer import RedrawPacer
 from mpscope.gui.run_controller import RunController
 from mpscope.gui.run_model import RunModel
@@ -42,7 +43,7 @@ from mpscope.gui.settings import load_choices, load_window_state, save_choices, 
 from mpscope.gui.status import RunStatusBar
 from mpscope.gui.summary_view import SummaryView
 from mpscope.gui.theme import apply_theme
-from mpscope.gui.views import ProgressView, ResourcesPlot, ThroughputPlot, TimelinePlot
+from mpscope.gui.views import LiveView, ProgressView, ResourcesPlot, ThroughputPlot, TimelinePlot
 
 LEFT_WIDTH = 340
 FINAL_REFRESH_STEP_MS = 25  # between the views' final refreshes when a run ends
@@ -63,14 +64,18 @@ class MainWindow(QMainWindow):
         self.controls = ControlsPanel(load_choices())
         self.explanation = ExplanationView()
         self.explanation.show_strategy(self.controls.strategy)
-        self.views = [
+        self.view_widgets: list[QWidget] = [
             ThroughputPlot(self.model),
             ProgressView(self.model),
             TimelinePlot(self.model),
             ResourcesPlot(self.model),
         ]
+        # the same four, as the window drives them: redrawn in turn by the paced timer
+        self.views: list[LiveView] = [
+            view for view in self.view_widgets if isinstance(view, LiveView)
+        ]
         self.summary = SummaryView()
-        self.pages = QTabWidget(objectName="pages")
+        self.pages = named(QTabWidget(), "pages")
         self.pages.setDocumentMode(True)
         self.pages.setTabBarAutoHide(True)  # one page for now; the tab bar appears with two
         self.live_page = self._build_live_page()
@@ -89,7 +94,7 @@ class MainWindow(QMainWindow):
         self.compare.show_notice()
         self.baselines.fallback = self.compare.history.sequential_wall_s
 
-        self.splitter = QSplitter(Qt.Orientation.Horizontal, objectName="mainSplitter")
+        self.splitter = named(QSplitter(Qt.Orientation.Horizontal), "mainSplitter")
         self.splitter.addWidget(self._build_left_column())
         self.splitter.addWidget(self.pages)
         self.splitter.setStretchFactor(0, 0)
@@ -136,11 +141,11 @@ class MainWindow(QMainWindow):
     # -- building --------------------------------------------------------------------------------
     def _build_left_column(self) -> QWidget:
         """The controls, and below them the chosen strategy's explanation."""
-        left = QWidget(objectName="leftPanel")
+        left = named(QWidget(), "leftPanel")
         layout = QVBoxLayout(left)
         layout.setContentsMargins(8, 8, 4, 4)
         layout.addWidget(self.controls)
-        about = QLabel("About this strategy", objectName="explanationHeading")
+        about = named(QLabel("About this strategy"), "explanationHeading")
         about.setProperty("role", "heading")
         layout.addWidget(about)
         layout.addWidget(self.explanation, 1)
@@ -150,11 +155,11 @@ class MainWindow(QMainWindow):
 
     def _build_live_page(self) -> QWidget:
         """The four live views in a 2x2 grid, the run summary below them."""
-        live = QWidget(objectName="livePage")
+        live = named(QWidget(), "livePage")
         grid = QGridLayout()
         grid.setSpacing(6)
-        for i, view in enumerate(self.views):
-            grid.addWidget(view, i // 2, i % 2)
+        for i, widget in enumerate(self.view_widgets):
+            grid.addWidget(widget, i // 2, i % 2)
         for i in (0, 1):
             grid.setRowStretch(i, 1)
             grid.setColumnStretch(i, 1)
@@ -229,7 +234,7 @@ class MainWindow(QMainWindow):
         self.status.refresh()
         self._refresh_in_turn(list(self.views))
 
-    def _refresh_in_turn(self, views: list[QWidget]) -> None:
+    def _refresh_in_turn(self, views: list[LiveView]) -> None:
         """Refresh ``views`` one at a time (the final redraw when a run ends)."""
         if self._closing or not views:
             return

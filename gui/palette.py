@@ -49,7 +49,7 @@ def contrast(a: QColor, b: QColor) -> float:
 
 def _readable_on_both(color: QColor) -> QColor:
     """``color`` with its lightness moved towards the middle until it reads on both themes."""
-    hue, sat, light, _ = color.getHslF()
+    hue, sat, light = color.hslHueF(), color.hslSaturationF(), color.lightnessF()
     for _step in range(20):
         if min(contrast(color, _LIGHT), contrast(color, _DARK)) >= MIN_CONTRAST:
             break
@@ -64,7 +64,7 @@ def worker_color(index: int) -> QColor:
     turn = index // len(WORKER_COLORS)
     if not turn:
         return base
-    hue, sat, light, _ = base.getHslF()
+    hue, sat, light = base.hslHueF(), base.hslSaturationF(), base.lightnessF()
     return _readable_on_both(QColor.fromHslF((hue + HUE_STEP * turn) % 1.0, sat, light))
 
 

@@ -6,6 +6,7 @@ import psutil
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
+from mpscope.gui.naming import named
 from mpscope.gui.run_controller import RunController
 from mpscope.workers.events import RunStatus
 
@@ -37,16 +38,16 @@ class RunStatusBar(QWidget):
     def __init__(self, bar: QStatusBar, controller: RunController) -> None:
         super().__init__(bar)
         self.controller = controller
-        self.state_label = QLabel(objectName="statusState")
+        self.state_label = named(QLabel(), "statusState")
         self.state_label.setProperty("role", "badge")
         self.state_label.setToolTip("What the run is doing")
-        self.elapsed_label = QLabel(objectName="statusElapsed")
+        self.elapsed_label = named(QLabel(), "statusElapsed")
         self.elapsed_label.setToolTip("Time since Run was pressed (start-up included)")
         # a fixed width: a changing text must not re-lay out the status bar at every tick
         self.elapsed_label.setFixedWidth(
             self.elapsed_label.fontMetrics().horizontalAdvance("00 min 00.0 s  ")
         )
-        self.cpu_label = QLabel(objectName="statusCpu")
+        self.cpu_label = named(QLabel(), "statusCpu")
         self.cpu_label.setToolTip(
             "CPU use of the whole machine, all cores together (other programs included)"
         )

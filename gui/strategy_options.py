@@ -26,13 +26,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mpscope.gui.naming import named
 from mpscope.gui.settings import ControlChoices
 from mpscope.workers.spec import RunSpec
 from mpscope.workers.strategies import STRATEGIES
 from mpscope.workers.strategy import Option
 
 # the engine's defaults for every option field (lock whole, 0.1 s per increment: the seed)
-DEFAULTS = {f.name: f.default for f in dataclasses.fields(RunSpec)}
+DEFAULTS: dict[str, Any] = {f.name: f.default for f in dataclasses.fields(RunSpec)}
 SUFFIX = {"choice": "Combo", "seconds": "Spin", "switch": "Check", "address": "Edit"}
 
 
@@ -43,7 +44,7 @@ def widget_name(option: Option) -> str:
 
 
 def _message_label(name: str) -> QLabel:
-    label = QLabel(objectName=name)
+    label = named(QLabel(), name)
     label.setWordWrap(True)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     label.setProperty("role", "error")
@@ -59,14 +60,14 @@ class OptionWidget:
         name = widget_name(option)
         self.widget: QComboBox | QDoubleSpinBox | QCheckBox | QLineEdit
         if option.kind == "choice":
-            combo = QComboBox(objectName=name)
+            combo = named(QComboBox(), name)
             for choice in option.choices:
                 combo.addItem(choice.label, choice.value)
                 combo.setItemData(combo.count() - 1, choice.tip, Qt.ItemDataRole.ToolTipRole)
             combo.currentIndexChanged.connect(on_change)
             self.widget = combo
         elif option.kind == "seconds":
-            spin = QDoubleSpinBox(objectName=name)
+            spin = named(QDoubleSpinBox(), name)
             spin.setRange(0.0, option.maximum)
             spin.setDecimals(3)
             spin.setSingleStep(0.01)
@@ -74,11 +75,11 @@ class OptionWidget:
             spin.valueChanged.connect(on_change)
             self.widget = spin
         elif option.kind == "switch":
-            check = QCheckBox(option.label, objectName=name)
+            check = named(QCheckBox(option.label), name)
             check.toggled.connect(on_change)
             self.widget = check
         else:
-            edit = QLineEdit(objectName=name)
+            edit = named(QLineEdit(), name)
             edit.setPlaceholderText(option.placeholder)
             edit.setClearButtonEnabled(True)
             edit.textChanged.connect(on_change)
@@ -149,7 +150,7 @@ class StrategyOptions(QObject):
                 )
                 self.form.addRow("", message)
         if switches:
-            flags = QWidget(objectName=f"{strategy}Flags")
+            flags = named(QWidget(), f"{strategy}Flags")
             line = QHBoxLayout(flags)
             line.setContentsMargins(0, 0, 0, 0)
             for check in switches:

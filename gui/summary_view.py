@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from mpscope.gui.choice_combos import start_method_unused
+from mpscope.gui.naming import named
 from mpscope.gui.run_model import RunModel
 from mpscope.workers.events import RunCancelled, RunFailed, RunFinished, RunStatus
 from mpscope.workers.spec import RunSpec
@@ -75,9 +76,9 @@ class SummaryView(QWidget):
         super().__init__(parent)
         self.setObjectName("summaryView")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
-        self.title = QLabel(objectName="summaryTitle")
+        self.title = named(QLabel(), "summaryTitle")
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.status = QLabel(objectName="summaryStatus")
+        self.status = named(QLabel(), "summaryStatus")
         self.status.setProperty("role", "badge")
         header = QHBoxLayout()
         header.addWidget(self.status)
@@ -93,7 +94,7 @@ class SummaryView(QWidget):
             name = QLabel(caption + ":")
             name.setProperty("role", "caption")
             name.setToolTip(tip)
-            value = QLabel("–", objectName=f"summary_{key}")
+            value = named(QLabel("–"), f"summary_{key}")
             value.setToolTip(tip)
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             grid.addWidget(name, row, 2 * col, Qt.AlignmentFlag.AlignRight)
@@ -105,22 +106,22 @@ class SummaryView(QWidget):
         grid.setContentsMargins(0, 0, 0, 0)
 
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
-        self.check = QLabel(objectName="summaryCheck")
+        self.check = named(QLabel(), "summaryCheck")
         self.check.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.check.setToolTip("The result against the workload's closed form (exact integers)")
         self.check.setWordWrap(True)
 
-        self.error = QLabel(objectName="summaryError")
+        self.error = named(QLabel(), "summaryError")
         self.error.setWordWrap(True)
         self.error.setProperty("role", "error")
         self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.traceback_toggle = QToolButton(objectName="summaryTracebackToggle")
+        self.traceback_toggle = named(QToolButton(), "summaryTracebackToggle")
         self.traceback_toggle.setText("Show traceback")
         self.traceback_toggle.setCheckable(True)
         self.traceback_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.traceback_toggle.setArrowType(Qt.ArrowType.RightArrow)
         self.traceback_toggle.setToolTip("The full traceback, as the worker or conductor saw it")
-        self.traceback = QPlainTextEdit(objectName="summaryTraceback")
+        self.traceback = named(QPlainTextEdit(), "summaryTraceback")
         self.traceback.setReadOnly(True)
         self.traceback.setFont(mono)
         self.traceback.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
@@ -194,7 +195,12 @@ class SummaryView(QWidget):
         )
         self.values["probe"].setText(f"{probe:.2f}% ({format_seconds(out.probe_cpu_s)} CPU)")
         self.values["speedup"].setText(speedup_text(spec, out.wall_s, baseline_s))
-        if out.correct:
+        if out.correct is None or out.expected is None:
+            self._set_status(RunStatus.FINISHED, "unchecked")
+            self.check.setText(
+                f"result {format_count(out.result)}: nothing to check it against (unchecked)"
+            )
+        elif out.correct:
             self._set_status(RunStatus.FINISHED, "correct")
             self.check.setText(
                 f"✓ correct: {format_count(out.result)} equals the closed form "

@@ -50,9 +50,10 @@ def apply_theme(app: QApplication | None = None) -> None:
     Called at start-up, when the system switches colour scheme, and when the window sees its
     palette change (some platforms only send that).
     """
-    app = app or QApplication.instance()
-    if not isinstance(app, QApplication):
+    found = app or QApplication.instance()
+    if not isinstance(found, QApplication):
         return
+    app = found
     dark = is_dark_palette(app.palette())
     if app.property("mpscopeDark") != dark:
         app.setProperty("mpscopeDark", dark)

@@ -9,6 +9,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QWidget
 
+from mpscope.gui.naming import named
+
 
 class Banner(QFrame):
     """A closable message line; ``show_message`` replaces whatever it said before."""
@@ -21,10 +23,10 @@ class Banner(QFrame):
             f"QFrame#{name} {{ border: 1px solid palette(mid); border-radius: 4px; "
             "background: palette(alternate-base); }"
         )
-        self.label = QLabel(objectName=f"{name}Text")
+        self.label = named(QLabel(), f"{name}Text")
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.close_button = QToolButton(objectName=f"{name}Close")
+        self.close_button = named(QToolButton(), f"{name}Close")
         self.close_button.setText("✕")
         self.close_button.setAutoRaise(True)
         self.close_button.setToolTip("Dismiss this message")

@@ -42,6 +42,7 @@ from mpscope.gui.compare.results_tabs import (
 from mpscope.gui.compare.run_history import RunHistory
 from mpscope.gui.compare.setup_panel import CompareSetup
 from mpscope.gui.controls import ControlsPanel
+from mpscope.gui.naming import named
 from mpscope.gui.run_controller import RunController
 from mpscope.gui.run_model import RunModel
 from mpscope.workers.compare import MatrixPlan, Skipped, summarize, verdict
@@ -107,13 +108,13 @@ class ComparePage(QWidget):
         for action in self.exports.actions():
             self.addAction(action)
         self.banner = Banner("compareBanner")
-        self.progress_bar = QProgressBar(objectName="compareProgressBar")
+        self.progress_bar = named(QProgressBar(), "compareProgressBar")
         self.progress_bar.setTextVisible(False)
         self.progress_bar.setFixedWidth(160)
         self.progress_bar.setMaximumHeight(12)
-        self.progress_label = QLabel("No comparison run yet.", objectName="compareProgress")
+        self.progress_label = named(QLabel("No comparison run yet."), "compareProgress")
         self.progress_label.setToolTip("Where the comparison stands, and the time it still needs")
-        self.watch_button = QPushButton("Watch live ▸", objectName="compareWatchLive")
+        self.watch_button = named(QPushButton("Watch live ▸"), "compareWatchLive")
         self.watch_button.setToolTip("Show the Live page: the run in progress, worker by worker")
         self.watch_button.clicked.connect(self.live_page_requested)
         progress = QHBoxLayout()

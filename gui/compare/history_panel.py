@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from mpscope.gui.compare.results_table import RunsTableModel, RunsTableView
 from mpscope.gui.compare.run_history import RunHistory
+from mpscope.gui.naming import named
 from mpscope.workers.records.history import StoredRun
 
 
@@ -59,7 +60,7 @@ class HistoryPanel(QWidget):
             "Every run that ended, on any page, newest first. Select runs (Ctrl/Shift-click, "
             "Ctrl+A) and press Enter to chart them; Del deletes them."
         )
-        self.count_label = QLabel(objectName="historyCount")
+        self.count_label = named(QLabel(), "historyCount")
         self.count_label.setProperty("role", "note")
         self.count_label.setWordWrap(True)
         self.count_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -78,13 +79,13 @@ class HistoryPanel(QWidget):
         self.table.addAction(self.delete_action)
         self.table.doubleClicked.connect(lambda _index: self.show_selected())
 
-        self.show_button = QPushButton("Show in charts", objectName="historyShowButton")
+        self.show_button = named(QPushButton("Show in charts"), "historyShowButton")
         self.show_button.setToolTip("Chart the selected runs, with their verdict (Enter)")
         self.show_button.clicked.connect(self.show_selected)
-        self.delete_button = QPushButton("Delete…", objectName="historyDeleteButton")
+        self.delete_button = named(QPushButton("Delete…"), "historyDeleteButton")
         self.delete_button.setToolTip("Delete the selected runs from the history (Del)")
         self.delete_button.clicked.connect(self.delete_selected)
-        self.clear_button = QPushButton("Clear all…", objectName="historyClearButton")
+        self.clear_button = named(QPushButton("Clear all…"), "historyClearButton")
         self.clear_button.setToolTip("Delete every stored run (asks first)")
         self.clear_button.clicked.connect(self.clear_all)
 

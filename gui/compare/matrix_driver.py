@@ -22,14 +22,14 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from mpscope.gui.run_controller import RunController
 from mpscope.workers.compare import MatrixPlan, MatrixResult, MatrixSchedule
 from mpscope.workers.events import RunFailed
-from mpscope.workers.spec import RunSpec
+from mpscope.workers.spec import ResolvedSpec
 from mpscope.workers.tally import RunTally
 from mpscope.workers.units import format_seconds
 
 PROGRESS_INTERVAL_MS = 1000  # the "about X left" line counts down at this pace
 
 
-def failed_record(spec: RunSpec, message: str) -> dict[str, Any]:
+def failed_record(spec: ResolvedSpec, message: str) -> dict[str, Any]:
     """The record of a run that could not even start (as the engine's matrix writes it)."""
     tally = RunTally(spec)
     tally.add(RunFailed("", message, "", None, None, time.perf_counter()))

@@ -23,6 +23,7 @@ from mpscope.gui.compare.sweep_charts import (
     grain_findings,
     sentence_list,
 )
+from mpscope.gui.naming import named
 from mpscope.workers.compare import Skipped, chunksize_series, grain_series, summarize, verdict
 from mpscope.workers.compare.summary import hostname_of
 from mpscope.workers.spec import cpu_count
@@ -67,7 +68,7 @@ class ResultsTabs(QTabWidget):
         self.shown_kind = "matrix"
 
         self.charts = MatrixCharts()
-        self.verdict_label = QLabel(NO_VERDICT, objectName="compareVerdict")
+        self.verdict_label = named(QLabel(NO_VERDICT), "compareVerdict")
         self.verdict_label.setWordWrap(True)
         self.verdict_label.setTextFormat(Qt.TextFormat.RichText)
         self.verdict_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
@@ -78,7 +79,7 @@ class ResultsTabs(QTabWidget):
         verdict_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         verdict_scroll.setWidget(self.verdict_label)
         verdict_scroll.setMinimumHeight(48)
-        charts_tab = QSplitter(Qt.Orientation.Vertical, objectName="compareChartsSplitter")
+        charts_tab = named(QSplitter(Qt.Orientation.Vertical), "compareChartsSplitter")
         charts_tab.addWidget(self.charts)
         charts_tab.addWidget(verdict_scroll)
         charts_tab.setStretchFactor(0, 1)
@@ -89,7 +90,7 @@ class ResultsTabs(QTabWidget):
         self.runs_model = RunsTableModel(self)
         # a comparison's runs are not stored yet when shown: no time to show for them
         self.runs_table = RunsTableView(self.runs_model, "compareTable", hidden=("recorded_at",))
-        self.runs_caption = QLabel(objectName="compareTableCaption")
+        self.runs_caption = named(QLabel(), "compareTableCaption")
         self.runs_caption.setProperty("role", "note")
         runs_tab = QWidget()
         runs_layout = QVBoxLayout(runs_tab)

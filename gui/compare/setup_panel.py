@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mpscope.gui.naming import named
 from mpscope.gui.settings import open_settings
 from mpscope.workers.compare import DEFAULT_REPEATS, is_baseline
 from mpscope.workers.compare.plan import MAX_REPEATS
@@ -95,7 +96,7 @@ class CompareSetup(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("compareSetup")
-        self.strategy_box = QGroupBox("Strategies", objectName="compareStrategies")
+        self.strategy_box = named(QGroupBox("Strategies"), "compareStrategies")
         self.strategy_box.setToolTip(
             "The strategies to compare with the sequential loop (which always runs, as the "
             "baseline). Greyed out: cannot run this workload here; hover for why."
@@ -106,12 +107,12 @@ class CompareSetup(QWidget):
         self.strategy_checks: dict[str, QCheckBox] = {}
         self._fits: dict[str, bool] = {}  # can run the current workload (set by update_fit)
         for i, strategy in enumerate(STRATEGIES):
-            check = QCheckBox(strategy, objectName=f"compareStrategy-{strategy}")
+            check = named(QCheckBox(strategy), f"compareStrategy-{strategy}")
             boxes.addWidget(check, i // STRATEGY_COLUMNS, i % STRATEGY_COLUMNS)
             self.strategy_checks[strategy] = check
 
         cores = cpu_count()
-        self.workers_combo = QComboBox(objectName="compareWorkers")
+        self.workers_combo = named(QComboBox(), "compareWorkers")
         self.workers_combo.setEditable(True)
         self.workers_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         for text, tip in worker_presets(cores):
@@ -120,7 +121,7 @@ class CompareSetup(QWidget):
                 self.workers_combo.count() - 1, tip, Qt.ItemDataRole.ToolTipRole
             )
         self.workers_combo.setToolTip(f"{WORKERS_TIP} This machine has {cores} cores.")
-        self.repeats_spin = QSpinBox(objectName="compareRepeats")
+        self.repeats_spin = named(QSpinBox(), "compareRepeats")
         self.repeats_spin.setRange(1, MAX_REPEATS)
         self.repeats_spin.setValue(DEFAULT_REPEATS)
         self.repeats_spin.setToolTip(REPEATS_TIP)
@@ -130,18 +131,18 @@ class CompareSetup(QWidget):
         self.compare_action.setToolTip(
             "Run every checked strategy at every worker count, one run at a time (Ctrl+Shift+R)"
         )
-        self.compare_button = QPushButton("▶  Compare", objectName="compareButton")
-        self.chunksize_button = QPushButton("Chunksize sweep", objectName="chunksizeSweepButton")
-        self.grain_button = QPushButton("Grain sweep", objectName="grainSweepButton")
-        self.stop_button = QPushButton("■  Stop", objectName="compareStopButton")
+        self.compare_button = named(QPushButton("▶  Compare"), "compareButton")
+        self.chunksize_button = named(QPushButton("Chunksize sweep"), "chunksizeSweepButton")
+        self.grain_button = named(QPushButton("Grain sweep"), "grainSweepButton")
+        self.stop_button = named(QPushButton("■  Stop"), "compareStopButton")
         self.stop_button.setToolTip("Stop the comparison: the run in progress ends within a second")
         self.compare_button.clicked.connect(self.compare_action.trigger)
         self.addAction(self.compare_action)
 
-        self.job_label = QLabel(objectName="compareJob")
+        self.job_label = named(QLabel(), "compareJob")
         self.job_label.setProperty("role", "note")
         self.job_label.setWordWrap(True)
-        self.message = QLabel(objectName="compareMessage")
+        self.message = named(QLabel(), "compareMessage")
         self.message.setProperty("role", "error")
         self.message.setWordWrap(True)
         self.message.hide()

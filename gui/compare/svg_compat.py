@@ -39,7 +39,7 @@ def _with_closepath(correct: Callable[..., Any]) -> Callable[..., Any]:
 
 def allow_closepath() -> None:
     """Let pyqtgraph's SVG export read paths closed with "Z" (idempotent)."""
-    module = importlib.import_module("pyqtgraph.exporters.SVGExporter")
+    module: Any = importlib.import_module("pyqtgraph.exporters.SVGExporter")
     current = module.correctCoordinates
     if not getattr(current, "mpscope_closepath", False):
         module.correctCoordinates = _with_closepath(current)

@@ -27,6 +27,7 @@ from mpscope.gui.compare.chart_style import (
     strategy_color,
     whisker_item,
 )
+from mpscope.gui.naming import named
 from mpscope.gui.palette import current_palette, style_plot_widget
 from mpscope.gui.views.plot_helpers import CountAxis, labelled_line, legend_html
 from mpscope.workers.compare import SweepSeries
@@ -133,7 +134,7 @@ class SweepCharts(QWidget):
         self.ideal_line = labelled_line(2.0, angle=0, label="ideal", position=0.08)
         self.grain_plot.addItem(self.loop_line)
         self.grain_plot.addItem(self.ideal_line)
-        self.findings = QLabel(objectName="sweepFindings")
+        self.findings = named(QLabel(), "sweepFindings")
         self.findings.setWordWrap(True)
         self.findings.setTextFormat(Qt.TextFormat.RichText)
         self.findings.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

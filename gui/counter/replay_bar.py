@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from mpscope.gui.counter.playhead import SPEEDS
+from mpscope.gui.naming import named
 from mpscope.workers.units import format_seconds
 
 SLIDER_STEPS = 1000
@@ -38,10 +39,10 @@ class ReplayBar(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("counterReplayBar")
-        self.play_button = QToolButton(objectName="counterPlayButton")
+        self.play_button = named(QToolButton(), "counterPlayButton")
         self.play_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.play_button.setToolTip("Pause or resume the animation (at the end: play it again)")
-        self.replay_button = QToolButton(objectName="counterReplayButton")
+        self.replay_button = named(QToolButton(), "counterReplayButton")
         self.replay_button.setText("Replay")
         self.replay_button.setIcon(
             self.style().standardIcon(QStyle.StandardPixmap.SP_BrowserReload)
@@ -50,17 +51,17 @@ class ReplayBar(QWidget):
         self.replay_button.setToolTip(
             "Play the run again from its first increment, at the chosen speed"
         )
-        self.speed_combo = QComboBox(objectName="counterSpeedCombo")
+        self.speed_combo = named(QComboBox(), "counterSpeedCombo")
         for speed in SPEEDS:
             self.speed_combo.addItem(f"{speed:g}×", speed)
         self.speed_combo.setToolTip(
             "Replay speed: slow the run down to watch who waits, who holds the lock and where "
             "updates are lost.\nAt 1× a live run is followed as it happens."
         )
-        self.slider = QSlider(Qt.Orientation.Horizontal, objectName="counterPositionSlider")
+        self.slider = named(QSlider(Qt.Orientation.Horizontal), "counterPositionSlider")
         self.slider.setRange(0, SLIDER_STEPS)
         self.slider.setToolTip("Where in the run the animation is: drag to go there")
-        self.time_label = QLabel(objectName="counterTime")
+        self.time_label = named(QLabel(), "counterTime")
         self.time_label.setToolTip("Time since the run started, of the run's known time")
         # a label whose text changes every frame gets a fixed size (both ways: only then does
         # a new text not lay the whole page out and repaint it; measured: ~40% more CPU without)

@@ -11,6 +11,7 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QFont, QFontMetrics, QPalette
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
+from mpscope.gui.naming import named
 from mpscope.gui.palette import worker_color
 from mpscope.workers.units import format_count
 
@@ -27,16 +28,16 @@ class ValueBox(QFrame):
         self.setObjectName("counterValueBox")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setFixedWidth(BOX_W)
-        caption = QLabel("counter value", objectName="counterCaption")
+        caption = named(QLabel("counter value"), "counterCaption")
         caption.setProperty("role", "note")
-        self.value_label = QLabel("0", objectName="counterValue")
+        self.value_label = named(QLabel("0"), "counterValue")
         self.value_label.setToolTip(
             "The counter's value (v.value) now, in the colour of the worker that wrote it"
         )
-        self.expected_label = QLabel(objectName="counterExpected")
+        self.expected_label = named(QLabel(), "counterExpected")
         self.expected_label.setProperty("role", "note")
         self.expected_label.setToolTip("K workers × M increments: what every update would reach")
-        self.made_label = QLabel(objectName="counterMade")
+        self.made_label = named(QLabel(), "counterMade")
         self.made_label.setWordWrap(True)
         self.made_label.setToolTip(
             "Increments the workers made so far; without a lock, how many of them the race lost"

@@ -15,6 +15,7 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from mpscope.gui.naming import named
 from mpscope.gui.palette import blend, is_dark, worker_color
 from mpscope.workers.events import RunCancelled, RunFailed, RunFinished, TerminalEvent
 from mpscope.workers.units import format_count, format_seconds
@@ -24,7 +25,7 @@ VERDICT_COLORS = {"ok": ("#1b7f3b", "#7bd88f"), "lost": ("#b3261e", "#ff8a80")}
 
 
 def _label(name: str, tip: str) -> QLabel:
-    label = QLabel(objectName=name)
+    label = named(QLabel(), name)
     label.setWordWrap(True)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     label.setToolTip(tip)

@@ -29,6 +29,7 @@ from mpscope.gui.counter.timeline import CounterFrame, CounterTimeline
 from mpscope.gui.counter.value_box import ValueBox
 from mpscope.gui.counter.value_plot import CounterPlot
 from mpscope.gui.counter.verdict import CounterVerdict
+from mpscope.gui.naming import named
 from mpscope.gui.run_model import RunModel
 from mpscope.workers.events import RunFinished, TerminalEvent
 from mpscope.workers.spec import RunSpec
@@ -106,11 +107,11 @@ class CounterView(QWidget):
 
     # -- construction ------------------------------------------------------------------------------
     def _build(self) -> None:
-        self.empty = QLabel(EMPTY_TEXT, objectName="counterEmpty")
+        self.empty = named(QLabel(EMPTY_TEXT), "counterEmpty")
         self.empty.setWordWrap(True)
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.setMargin(40)
-        self.mode = QLabel(objectName="counterMode")
+        self.mode = named(QLabel(), "counterMode")
         self.mode.setProperty("role", "heading")
         self.mode.setWordWrap(True)
         self.mode.setToolTip("What this run does (set in the controls on the left)")
@@ -123,7 +124,7 @@ class CounterView(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.value_box)
         top.addWidget(self.lanes, 1)
-        content = QWidget(objectName="counterContent")
+        content = named(QWidget(), "counterContent")
         layout = QVBoxLayout(content)
         layout.setContentsMargins(4, 8, 8, 4)
         layout.addWidget(self.mode)

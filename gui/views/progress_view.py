@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from mpscope.gui.palette import TITLE_POINT_SIZE, blend, scaled_font, total_color, worker_color
 from mpscope.gui.run_model import RunModel
+from mpscope.gui.views.live_view import ModelWatch
 from mpscope.gui.views.plot_helpers import LIVE_BARS_INTERVAL_S, RedrawBudget
 from mpscope.workers.events import RunCancelled, RunFailed, RunFinished
 from mpscope.workers.units import format_count, format_rate, format_seconds
@@ -113,9 +114,8 @@ class ProgressView(QWidget):
         super().__init__(parent)
         self.setObjectName("progressView")
         self._model = model
-        self._drawn_version = -1
         self._budget = RedrawBudget(LIVE_BARS_INTERVAL_S)
-        self._generation = model.generation
+        self._watch = ModelWatch(model)
         self.title = QLabel("Progress")
         title_font = QFont(self.font())
         title_font.setPointSizeF(TITLE_POINT_SIZE)
@@ -152,19 +152,16 @@ class ProgressView(QWidget):
     # -- the contract with the window ---------------------------------------------------------
     def refresh(self) -> None:
         """Update bars and texts if the model changed (the ETA also moves while live)."""
-        model = self._model
-        if model.generation != self._generation:
-            self._clear()
-        live = model.live
-        changed = model.version != self._drawn_version
-        if not changed and not live:
+        model, watch = self._model, self._watch
+        if not watch.begin(self._clear):
             return
+        live = model.live
         if live and not model.reported:
-            if not changed:
+            if not watch.changed:
                 return  # nothing new, and the budget is kept: the first progress shows at once
         elif not self._budget.due(live):
             return
-        self._drawn_version = model.version
+        watch.drew()
         units, done = model.units, model.done
         self.overall.set(
             done / units if units else 0.0, f"{100 * done / units:.0f}%" if units else ""
@@ -197,8 +194,6 @@ class ProgressView(QWidget):
         self.worker_rows.clear()
         self.overall.set(0.0, "")
         self.eta_label.setText(overall_text(self._model))
-        self._generation = self._model.generation
-        self._drawn_version = -1
 
     # -- looks ----------------------------------------------------------------------------------
     def _apply_palette(self) -> None:

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 from mpscope.gui.lane_series import GrowableArray
 from mpscope.gui.palette import style_plot_widget, total_color, worker_color
 from mpscope.gui.run_model import RunModel
+from mpscope.gui.views.live_view import ModelWatch
 from mpscope.gui.views.plot_helpers import (
     LIVE_REDRAW_INTERVAL_S,
     ClockFollower,
@@ -41,7 +42,7 @@ class ResourcesPlot(QWidget):
         self._drawn = (-1, -1)  # (model version, sampler samples) last drawn
         self._y_tops: dict[int, float] = {}  # id(plot) -> the top of its y range
         self._budget = RedrawBudget(LIVE_REDRAW_INTERVAL_S)
-        self._generation = model.generation
+        self._watch = ModelWatch(model)
         self.sampler = ResourceSampler(model, parent=self)
         self.plot_widget = pg.GraphicsLayoutWidget(self)
         self.plot_widget.setObjectName("resourcesPlotArea")
@@ -76,8 +77,7 @@ class ResourcesPlot(QWidget):
     def refresh(self) -> None:
         """Draw the samples taken since the last refresh; follow the clock while live."""
         model = self._model
-        if model.generation != self._generation:
-            self._clear()
+        self._watch.begin(self._clear)  # its own record of what it drew: the samples
         state = (model.version, self.sampler.samples)
         if state == self._drawn and not model.live:
             return
@@ -150,7 +150,6 @@ class ResourcesPlot(QWidget):
                 plot.removeItem(curve)
             curves.clear()
         self._update_legend()  # the sampler forgets the last run by itself, on reset()
-        self._generation = self._model.generation
         self._drawn = (-1, -1)
         self._y_tops.clear()
         self._follower.follow()

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from mpscope.gui.palette import style_plot_widget, total_color, worker_color
 from mpscope.gui.run_model import RunModel
+from mpscope.gui.views.live_view import ModelWatch
 from mpscope.gui.views.plot_helpers import (
     ClockFollower,
     CountAxis,
@@ -55,9 +56,8 @@ class ThroughputPlot(QWidget):
         super().__init__(parent)
         self.setObjectName("throughputPlot")
         self._model = model
-        self._drawn_version = -1
         self._budget = RedrawBudget()
-        self._generation = model.generation
+        self._watch = ModelWatch(model)
         self.plot_widget = pg.GraphicsLayoutWidget(self)
         self.plot_widget.setObjectName("throughputPlotArea")
         self.title, self.legend = add_title_rows(self.plot_widget, "Throughput")
@@ -85,17 +85,15 @@ class ThroughputPlot(QWidget):
     # -- the contract with the window ---------------------------------------------------------
     def refresh(self) -> None:
         """Redraw from the model if it changed (and follow the clock while the run is live)."""
-        model = self._model
-        if model.generation != self._generation:
-            self._clear()
-        live = model.live
-        if model.version == self._drawn_version and not live:
+        model, watch = self._model, self._watch
+        if not watch.begin(self._clear):
             return
-        if model.version != self._drawn_version:
+        live = model.live
+        if watch.changed:
             if not model.reported:  # keep the budget: the first progress is drawn at once
-                self._drawn_version = model.version
+                watch.drew()
             elif self._budget.due(live):
-                self._drawn_version = model.version
+                watch.drew()
                 self._update_curves()
         self._follower.apply(model.clock(), model.live, model.expected_end())
 
@@ -144,8 +142,6 @@ class ThroughputPlot(QWidget):
         self._y_top = 0.0
         self.plot.setYRange(0.0, 1.0, padding=0.02)
         self._update_legend()
-        self._generation = self._model.generation
-        self._drawn_version = -1
         self._follower.follow()
 
     # -- looks ----------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QLabel, QToolTip, QVBoxLayout, QWidget
 from mpscope.gui.lane_series import LaneSeries
 from mpscope.gui.palette import blend, scaled_font, style_plot_widget, total_color, worker_color
 from mpscope.gui.run_model import RunModel
+from mpscope.gui.views.live_view import ModelWatch
 from mpscope.gui.views.plot_helpers import (
     LIVE_REDRAW_INTERVAL_S,
     ClockFollower,
@@ -93,9 +94,8 @@ class TimelinePlot(QWidget):
         super().__init__(parent)
         self.setObjectName("timelinePlot")
         self._model = model
-        self._drawn_version = -1
         self._budget = RedrawBudget(REDRAW_INTERVAL_S)
-        self._generation = model.generation
+        self._watch = ModelWatch(model)
         self.plot_widget = pg.PlotWidget(self)
         self.plot_widget.setObjectName("timelinePlotArea")
         plot = self.plot_widget.getPlotItem()
@@ -135,17 +135,15 @@ class TimelinePlot(QWidget):
     # -- the contract with the window ---------------------------------------------------------
     def refresh(self) -> None:
         """Redraw lanes that got new spans; grow running chunks and follow the clock if live."""
-        model = self._model
-        if model.generation != self._generation:
-            self._clear()
-        live = model.live
-        if model.version == self._drawn_version and not live:
+        model, watch = self._model, self._watch
+        if not watch.begin(self._clear):
             return
+        live = model.live
         clock = model.clock()
         # while live, before any progress there is nothing to draw: keep the budget for it
         if (model.reported or not live) and self._budget.due(live):
-            if model.version != self._drawn_version:
-                self._drawn_version = model.version
+            if watch.changed:
+                watch.drew()
                 self._update_lanes()
             self._update_open_chunks(clock)
         self._follower.apply(clock, live, model.expected_end())
@@ -238,13 +236,11 @@ class TimelinePlot(QWidget):
         for spans in self.lanes.values():
             spans.remove(plot)
         self.lanes.clear()
-        empty = {"x0": [], "x1": [], "y": []}
+        empty: dict[str, list[float]] = {"x0": [], "x1": [], "y": []}
         self.startup_bars.setOpts(**empty)
         self.open_bars.setOpts(**empty, brushes=None, pens=None)
         self.end_line.setVisible(False)
         self._set_lane_range(0)
-        self._generation = self._model.generation
-        self._drawn_version = -1
         self._follower.follow()
 
     # -- hover ----------------------------------------------------------------------------------
