@@ -5,11 +5,6 @@ writes at most one packet per lane straight into the run's queue pipe (``PipeWri
 queue feeder thread is woken as well, so a tick costs a busy worker one thread switch, not
 two. Every PARENT_CHECK_TICKS ticks it also checks the worker's parent: if the conductor died
 hard, the worker exits instead of lingering as an orphan.
-
-A timer signal handled on the worker's own thread (no probe thread at all) was built and
-measured too: its handler was cheaper (120-180 us against 260-300 us per tick), yet whole runs
-and side-by-side workers were no faster with it, if anything slower, on the development
-machine, where every kernel entry is costly; so the thread stayed (README, Performance).
 """
 
 from __future__ import annotations
