@@ -70,7 +70,7 @@ def _probed_pool_child(spec: RunSpec, out: Any, reporting: bool) -> None:
     job = workload.job(spec.grain, spec.sleep_ms)
     ctx = worker_context(spec.start_method or "spawn")
     events = ctx.Queue()
-    config = ProbeConfig.create(ctx, events, 2 * spec.workers + 8, spec.sample_interval_s)
+    config = ProbeConfig.create(ctx, events, 2 * spec.workers + 8, spec.tick_s)
     # emptied every CONSUMER_POLL_S, as mpscope's consumer does, until the None put below
     drainer = threading.Thread(target=drain_packets, args=(events, CONSUMER_POLL_S), daemon=True)
     drainer.start()
@@ -124,7 +124,7 @@ def _block_worker(me: int, config: Any, plan: list[bool], n: int, out: Any) -> N
     out.put(rows)
 
 
-def measure_block_cost(rounds: int, interval: float, n: int = 2000) -> None:
+def measure_block_cost(rounds: int, tick_s: float, n: int = 2000) -> None:
     """Two busy workers, each alternating reporting and idle blocks in a random order: the
     ratio of adjacent blocks on the same core cancels this machine's per-core speed swings."""
     plan: list[bool] = []
@@ -132,7 +132,7 @@ def measure_block_cost(rounds: int, interval: float, n: int = 2000) -> None:
         pair = [True, False]
         random.shuffle(pair)
         plan += pair
-    with probe_channel(interval) as (ctx, config):
+    with probe_channel(tick_s) as (ctx, config):
         out = ctx.Queue()
         procs = [ctx.Process(target=_block_worker, args=(i, config, plan, n, out)) for i in (0, 1)]
         for proc in procs:
@@ -149,7 +149,7 @@ def measure_block_cost(rounds: int, interval: float, n: int = 2000) -> None:
     for name, values in (("wall", wall), ("CPU", cpu)):
         low, high = median_interval(values)
         print(
-            f"  blocks of {n:,} heavy items, tick {interval} s: reporting / idle {name} "
+            f"  blocks of {n:,} heavy items, tick {tick_s} s: reporting / idle {name} "
             f"{statistics.median(values):.4f} (95 % interval {low:.4f}-{high:.4f}, "
             f"{len(values)} block pairs)"
         )
@@ -169,7 +169,7 @@ def tick_of(name: str) -> float | None:
 def runners_for(spec: RunSpec, slow_tick: float, names: list[str]) -> dict[str, Callable[[], Side]]:
     """One callable per variant (``names`` adds the ``mpscope@T`` ones)."""
     ticked = {
-        name: validate_spec(spec.replace(sample_interval_s=tick))
+        name: validate_spec(spec.replace(tick_s=tick))
         for name in names
         if (tick := tick_of(name)) is not None
     }
@@ -178,9 +178,7 @@ def runners_for(spec: RunSpec, slow_tick: float, names: list[str]) -> dict[str, 
         "bare": lambda: run_bare(spec),
         "attached": lambda: run_probed_pool(spec, reporting=False),
         "reporting": lambda: run_probed_pool(spec, reporting=True),
-        "reporting-slow": lambda: run_probed_pool(
-            spec.replace(sample_interval_s=slow_tick), reporting=True
-        ),
+        "reporting-slow": lambda: run_probed_pool(spec.replace(tick_s=slow_tick), reporting=True),
         "mpscope": lambda: run_instrumented(spec),
     }
 

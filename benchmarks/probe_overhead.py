@@ -36,6 +36,7 @@ from mpscope.workers import RunSpec, start_run
 from mpscope.workers.context import worker_context
 from mpscope.workers.events import RunFinished
 from mpscope.workers.runner import CONSUMER_POLL_S
+from mpscope.workers.spec import DEFAULT_TICK_S
 from mpscope.workers.strategies.process_split import split
 from mpscope.workers.units import parse_count
 from mpscope.workers.validation import validate_spec
@@ -282,7 +283,7 @@ def drain_packets(events: Any, poll_s: float = 0.0) -> None:
 
 
 @contextlib.contextmanager
-def probe_channel(interval: float) -> Iterator[tuple[Any, Any]]:
+def probe_channel(tick_s: float) -> Iterator[tuple[Any, Any]]:
     """A forkserver context and a ProbeConfig whose queue a reader process drains every
     CONSUMER_POLL_S, as a run's consumer does; the reader is stopped and joined on exit."""
     from mpscope.workers.probe import ProbeConfig
@@ -292,18 +293,18 @@ def probe_channel(interval: float) -> Iterator[tuple[Any, Any]]:
     reader = ctx.Process(target=drain_packets, args=(events, CONSUMER_POLL_S))
     reader.start()
     try:
-        yield ctx, ProbeConfig.create(ctx, events, 8, interval)
+        yield ctx, ProbeConfig.create(ctx, events, 8, tick_s)
     finally:
         events.put(None)
         reader.join()
 
 
-def measure_in_pool(workload: str, count: int, grain: int, interval: float, rounds: int) -> None:
+def measure_in_pool(workload: str, count: int, grain: int, tick_s: float, rounds: int) -> None:
     """Both workers busy at once, in the same two processes: chunks with the probe (its
     sampler ticking, packets sent) alternate with bare chunks; ratio of the round times."""
     ratios = []
     with (
-        probe_channel(interval) as (ctx, config),
+        probe_channel(tick_s) as (ctx, config),
         ctx.Pool(2, initializer=_pool_init, initargs=(config,)) as pool,
     ):
         for _ in range(rounds):
@@ -314,9 +315,7 @@ def measure_in_pool(workload: str, count: int, grain: int, interval: float, roun
                 _pool_task, [(True, workload, grain, i * count, count) for i in (0, 1)], 1
             )
             ratios.append(sum(probed) / sum(bare))
-    print(
-        f"in one pool: {workload} · {count:,} items per chunk · 2 workers busy · tick {interval} s"
-    )
+    print(f"in one pool: {workload} · {count:,} items per chunk · 2 workers busy · tick {tick_s} s")
     print(
         f"  ratio        median {statistics.median(ratios):.3f} (probed / bare chunk)   "
         + " ".join(f"{x:.3f}" for x in ratios)
@@ -353,7 +352,7 @@ def _side_by_side_worker(
     out.put((me, rows))
 
 
-def measure_tick_cost(rounds: int, interval: float) -> None:
+def measure_tick_cost(rounds: int, tick_s: float) -> None:
     """What the probe's ticks cost a busy worker: two processes compute the same heavy items
     side by side (both cores busy, as in a run), one with the probe and one without, swapping
     every slot; the ratio of their CPU in the same slot cancels the machine's own swings.
@@ -364,7 +363,7 @@ def measure_tick_cost(rounds: int, interval: float) -> None:
         pair = [(True, False), (False, True)]
         rng.shuffle(pair)
         plan += pair
-    with probe_channel(interval) as (ctx, config):
+    with probe_channel(tick_s) as (ctx, config):
         barrier, out = ctx.Barrier(2), ctx.Queue()
         procs = [
             ctx.Process(target=_side_by_side_worker, args=(i, config, plan, 2000, barrier, out))
@@ -384,7 +383,7 @@ def measure_tick_cost(rounds: int, interval: float) -> None:
         probe_cpu += p_cpu
     low, high = median_interval(ratios)
     print(
-        f"the probe side by side: heavy, {len(ratios)} slots of 2,000 items, tick {interval} s: "
+        f"the probe side by side: heavy, {len(ratios)} slots of 2,000 items, tick {tick_s} s: "
         f"CPU probed / bare in the same slot, median {statistics.median(ratios):.3f} "
         f"(95 % interval {low:.3f}-{high:.3f})"
     )
@@ -475,7 +474,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--grain", type=int, default=2000)
     parser.add_argument("--pairs", type=int, default=5)
     parser.add_argument(
-        "--sample-interval", type=float, default=0.05, help="the probe's tick (s): its cost"
+        "--tick", type=float, default=DEFAULT_TICK_S, help="the probe's tick (s): its cost"
     )
     parser.add_argument(
         "--in-pool",
@@ -493,7 +492,7 @@ def main(argv: list[str] | None = None) -> int:
         f"python {sys.version.split()[0]}, {mp.cpu_count()} cores, pairs {args.pairs}",
     )
     if args.tick_cost:
-        measure_tick_cost(args.pairs, args.sample_interval)
+        measure_tick_cost(args.pairs, args.tick)
         return 0
     if args.strategy:
         spec = RunSpec(
@@ -504,7 +503,7 @@ def main(argv: list[str] | None = None) -> int:
             chunksize=args.chunksize,
             start_method=args.start_method,
             grain=args.grain,
-            sample_interval_s=args.sample_interval,
+            tick_s=args.tick,
         )
         _report(measure(spec, args.pairs), None)
         return 0
@@ -524,8 +523,8 @@ def main(argv: list[str] | None = None) -> int:
         1.01,
     )
     if args.in_pool:
-        measure_in_pool("heavy", 1500, args.grain, args.sample_interval, 4 * args.pairs)
-        measure_in_pool("square", 1_000_000, 0, args.sample_interval, 4 * args.pairs)
+        measure_in_pool("heavy", 1500, args.grain, args.tick, 4 * args.pairs)
+        measure_in_pool("square", 1_000_000, 0, args.tick, 4 * args.pairs)
     return 0 if ok else 1
 
 

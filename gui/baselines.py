@@ -1,9 +1,9 @@
 """The last baseline (sequential) run per problem, remembered this session, for speed-ups.
 
 A speed-up only means something against the same work: the same workload, the same number of
-items and the same job parameters (grain, sleep). The compare page keeps a persistent history
-(the window asks it for problems not run this session); this is the in-session memory the
-run summary needs.
+items and the same job parameters (grain, sleep). The run history (``gui.compare.run_history``
+over ``workers.records.history``) answers for problems not run this session; this is the
+in-session memory the run summary needs.
 """
 
 from __future__ import annotations

@@ -3,9 +3,9 @@
 The "Live" page holds the four live views in a 2x2 grid above the run summary. Later pages
 (the shared counter, the comparison) are added with ``add_page()``. While a run is live one
 redraw timer refreshes the views from the RunModel (which the RunController fills from the
-run's queue): each view at 25 Hz at most, slower when painting would take more than the GUI's
-CPU budget (``RedrawPacer``), and one view per tick, so the event loop never waits for all four
-to repaint at once.
+run's queue): one view per tick, so the event loop never waits for all four to repaint at
+once, and a few rounds of all four a second, fewer when painting would take more than the
+GUI's CPU budget (``RedrawPacer``).
 """
 
 from __future__ import annotations

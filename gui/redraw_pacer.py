@@ -2,8 +2,9 @@
 
 On a small machine the window competes with the very workers it shows: every millisecond it
 spends painting is taken from them, and the measured wall time grows (the observer effect).
-So the redraw rate is paced by a CPU budget: 25 Hz while the GUI process stays within
-``budget`` of one core, slower (down to ``min_hz``) when painting costs more on this machine.
+So the redraw rate is paced by a CPU budget: ``max_hz`` rounds of all views a second while the
+GUI process stays within ``budget`` of one core, fewer (down to ``min_hz``) when painting
+costs more on this machine.
 The share is measured, not guessed: ``time.process_time()`` of the whole GUI process (painting,
 draining the queue, sampling resources) against the wall clock, smoothed over about a second.
 """

@@ -1,4 +1,4 @@
-"""``python -m workers``: the headless CLI (``mpscope run`` without the GUI launcher)."""
+"""``python -m mpscope.workers``: the headless CLI (``mpscope run`` without the GUI launcher)."""
 
 import sys
 

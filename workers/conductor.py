@@ -243,7 +243,7 @@ def conduct(
     method = spec.start_method if spec.start_method in available_start_methods() else "spawn"
     wctx = worker_context(method or "spawn")
     max_lanes = 2 * spec.workers + 8  # room for pool workers that replace dead ones
-    probe = ProbeConfig.create(wctx, events, max_lanes, spec.sample_interval_s)
+    probe = ProbeConfig.create(wctx, events, max_lanes, spec.tick_s)
     ctx = RunContext(spec=spec, probe=probe, worker_context=wctx)
     ctx.worker_context = WatchingContext(wctx, ctx.register)
     reporter = Reporter(run_id, control, events, ctx.kill_workers, ctx.release_resources)

@@ -8,9 +8,9 @@ How it works (and why it is cheap):
   chunk to the lane's exact count. Pools reach them through ``probed_mapstar`` and friends,
   drop-in replacements for the stdlib's own ``mapstar`` / ``starmapstar`` /
   ``_process_chunk`` that do the same ``list(map(job, chunk))`` and nothing per item.
-* Every ``interval`` (50 ms by default) a sampler thread in each worker process
-  (``workers.probe_sampler``) looks at the lane's current frame, reads the item the job is
-  working on (its first argument, ``x``) and so knows the position inside the running chunk.
+* Every tick (``ProbeConfig.tick_s``, 50 ms by default) a sampler thread in each worker
+  process (``workers.probe_sampler``) looks at the lane's current frame, reads the item the
+  job is working on (its first argument) and so knows the position inside the running chunk.
   It writes at most one packet per lane per tick into the run's queue: the cumulative
   ``Progress`` and the spans finished since the last tick (merged when they are many and
   close together), so the queue's rate is bounded whatever N and chunksize are.
@@ -57,17 +57,17 @@ class ProbeConfig:
     next_index: Any  # multiprocessing Value('i'): next free worker index
     stats: Any  # RawArray('d', max_lanes * _STATS_FIELDS)
     max_lanes: int
-    interval_s: float
+    tick_s: float  # how often the sampler flushes each lane
 
     @classmethod
-    def create(cls, mp_context: Any, events: Any, max_lanes: int, interval_s: float) -> ProbeConfig:
+    def create(cls, mp_context: Any, events: Any, max_lanes: int, tick_s: float) -> ProbeConfig:
         """Allocate the shared index counter and stats block with ``mp_context``."""
         return cls(
             events=events,
             next_index=mp_context.Value("i", 0),
             stats=mp_context.RawArray("d", max_lanes * _STATS_FIELDS),
             max_lanes=max_lanes,
-            interval_s=interval_s,
+            tick_s=tick_s,
         )
 
     def reserve_index(self, index: int) -> None:
@@ -260,7 +260,7 @@ def attach(
     with _sampler_lock:
         if _sampler is None or _sampler.events is not config.events:  # a new run's probe
             watch = watch_parent and not thread_lane
-            _sampler = Sampler(config.events, config.interval_s, watch)
+            _sampler = Sampler(config.events, config.tick_s, watch)
         _sampler.lanes.append(lane)
         sampler = _sampler
     _local.lane = lane

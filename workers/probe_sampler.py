@@ -1,15 +1,10 @@
 """The probe's sampler: one thread per worker process that makes its lanes report each tick.
 
-Every ``interval`` the sampler reads each lane's position (``sys._current_frames()``) and
+Every tick the sampler reads each lane's position (``sys._current_frames()``) and
 writes at most one packet per lane straight into the run's queue pipe (``PipeWriter``): no
 queue feeder thread is woken as well, so a tick costs a busy worker one thread switch, not
 two. Every PARENT_CHECK_TICKS ticks it also checks the worker's parent: if the conductor died
 hard, the worker exits instead of lingering as an orphan.
-
-A timer signal handled on the worker's own thread (no probe thread at all) was built and
-measured too: its handler was cheaper (120-180 us against 260-300 us per tick), yet whole runs
-and side-by-side workers were no faster with it, if anything slower, on the development
-machine, where every kernel entry is costly; so the thread stayed (README, Performance).
 """
 
 from __future__ import annotations
@@ -64,11 +59,11 @@ class PipeWriter:
 
 
 class Sampler:
-    """The lanes of one process, and the daemon thread that flushes them every interval."""
+    """The lanes of one process, and the daemon thread that flushes them every tick."""
 
-    def __init__(self, events: Any, interval_s: float, watch_parent: bool) -> None:
+    def __init__(self, events: Any, tick_s: float, watch_parent: bool) -> None:
         self.events = events
-        self.interval_s = interval_s
+        self.tick_s = tick_s
         self.lanes: list[Lane] = []
         self.parent_pid = os.getppid() if watch_parent else None
         self.ticks = 0
@@ -86,7 +81,7 @@ class Sampler:
             self._writer.put(packet)
 
     def _run(self) -> None:
-        while not self._wake.wait(self.interval_s):
+        while not self._wake.wait(self.tick_s):
             self.ticks += 1
             due = self.parent_pid is not None and self.ticks % PARENT_CHECK_TICKS == 0
             if due and os.getppid() != self.parent_pid:

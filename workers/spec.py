@@ -62,7 +62,7 @@ class RunSpec:
     grain: int = DEFAULT_GRAIN
     sleep_ms: float = DEFAULT_SLEEP_MS
     inject: str | None = None  # "raise@ITEM", "exit@ITEM" or "kill@ITEM"
-    sample_interval_s: float = DEFAULT_TICK_S  # probe tick: <= 20 reports/s per worker
+    tick_s: float = DEFAULT_TICK_S  # the probe's tick: <= 20 reports/s per worker
     # the strategies' own options (Strategy.options says whose; the others ignore them):
     # shared-counter's
     lock: str = "whole"  # whole, step or none

@@ -136,7 +136,7 @@ class RunTally:
             "workers": spec.workers,
             "chunksize": spec.chunksize,
             "start_method": spec.start_method,
-            "tick_s": spec.sample_interval_s,
+            "tick_s": spec.tick_s,
         }
         # the workload's own arguments (heavy's grain, sleep's sleep_ms) and the strategy's
         # own options (shared-counter's lock, delay, force-race), as their RunSpec fields

@@ -169,10 +169,9 @@ def validate_spec(spec: RunSpec) -> ResolvedSpec:
         )
     if not 0 <= spec.sleep_ms <= MAX_SLEEP_MS:
         raise SpecError(f"sleep {spec.sleep_ms} ms is out of range: allowed 0..{MAX_SLEEP_MS:g} ms")
-    if not MIN_TICK_S <= spec.sample_interval_s <= MAX_TICK_S:
+    if not MIN_TICK_S <= spec.tick_s <= MAX_TICK_S:
         raise SpecError(
-            f"tick {spec.sample_interval_s} s is out of range: allowed "
-            f"{MIN_TICK_S:g}..{MAX_TICK_S:g} s"
+            f"tick {spec.tick_s} s is out of range: allowed {MIN_TICK_S:g}..{MAX_TICK_S:g} s"
         )
     _check_inject(spec, items)
     _check_tasks(strategy, items, chunksize)

@@ -1,6 +1,6 @@
 """What the comparison charts share: a colour per strategy, labels that tell cells apart, axes.
 
-A strategy keeps its colour in every chart and every comparison (its place in the catalog
+A strategy keeps its colour in every chart and every comparison (its place in the registry
 picks it from the palette the live views use); the sequential loop, the baseline, is drawn in
 the neutral text colour. Labels say only what differs: "pool-map K=2", plus the chunksize, the
 start method, the job or the machine when the cells shown differ in them (history selections,

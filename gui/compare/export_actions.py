@@ -1,10 +1,11 @@
 """Export and import: the results as CSV or JSON, the charts as PNG or SVG, a JSON file back in.
 
 The actions (with shortcuts, for the File menu) ask for a file name and do the work through
-``workers.export`` (atomic writes, the same formats as ``mpscope compare``) and pyqtgraph's
-exporters. What goes out is what the page says is on show (``ResultsSource``). An import is
-checked whole before anything is stored: a bad file gives one line naming the file and the
-problem, and nothing is imported. Every outcome is reported in one line, never a traceback.
+``workers.records.export`` (atomic writes, the same formats as ``mpscope compare``) and
+pyqtgraph's exporters. What goes out is what the page says is on show (``ResultsSource``). An
+import is checked whole before anything is stored: a bad file gives one line naming the file
+and the problem, and nothing is imported. Every outcome is reported in one line, never a
+traceback.
 """
 
 from __future__ import annotations

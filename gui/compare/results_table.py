@@ -1,10 +1,10 @@
 """The results table: one row per run (strategy, workload, items, workers, ..., correct), sortable.
 
-``RunsTableModel`` shows run records through ``workers.export.results_table`` (the same rows the
-CSV export writes, speed-up per run against its job's sequential median); ``RunsTableView`` is
-the QTableView with a sorting proxy, used for the current comparison and for the history.
-Sorting uses the raw numbers, never the formatted text; a wrong result and a failed run are
-marked in words and in colour, so they read the same on a light and a dark theme.
+``RunsTableModel`` shows run records through ``workers.records.export.results_table`` (the same
+rows the CSV export writes, speed-up per run against its job's sequential median);
+``RunsTableView`` is the QTableView with a sorting proxy, used for the current comparison and
+for the history. Sorting uses the raw numbers, never the formatted text; a wrong result and a
+failed run are marked in words and in colour, so they read the same on a light and a dark theme.
 """
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ def _start_method_moot(strategy: object) -> bool:
 
 
 class RunsTableModel(QAbstractTableModel):
-    """Run records as table rows (the TABLE_COLUMNS of workers.export)."""
+    """Run records as table rows (the TABLE_COLUMNS of workers.records.export)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)

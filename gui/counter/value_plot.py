@@ -4,11 +4,10 @@ A thin step line joins the writes in time order (the counter's value), a red rin
 write that did not raise the count (an update lost to the race), a dashed line shows the
 value every increment would reach, and a vertical line is the playhead. Curves are made
 once and fed with ``setData`` only when the writes up to the playhead changed. Repainting a
-plot costs several times a frame of the rest of the page (measured: ~5-9 ms under Xvfb), so
-the plot follows the playhead at ``PLOT_HZ`` (``LIVE_PLOT_HZ`` while a run is live, when its
-workers need the CPU; the live views redraw at 10 Hz too) while the value and the lock token
-move at the view's full frame rate; a large run's dots are refreshed at most every
-``HEAVY_REFRESH_S``.
+plot costs several times a frame of the rest of the page, so the plot follows the playhead
+at ``PLOT_HZ`` (``LIVE_PLOT_HZ`` while a run is live, when its workers need the CPU) while
+the value and the lock token move at the view's full frame rate; a large run's dots are
+refreshed at most every ``HEAVY_REFRESH_S``.
 """
 
 from __future__ import annotations
@@ -48,7 +47,7 @@ class CounterPlot(pg.PlotWidget):
         plot.setTitle("Counter value over time")
         plot.setLabel("bottom", "time since the run started", units="s")
         plot.setLabel("left", "counter value")
-        # no grid: its lines are replayed on every repaint (measured: half the cost of a paint)
+        # no grid: its lines are replayed on every repaint, a large share of a paint's cost
         plot.setMouseEnabled(x=False, y=False)
         plot.hideButtons()
         plot.setMenuEnabled(False)

@@ -22,9 +22,9 @@ from mpscope.gui.views.plot_helpers import (
 from mpscope.workers.spec import RunSpec
 
 SMOOTH_WINDOW_S = 0.5  # the rate at t is the items done in (t - window, t] over the window
-MIN_STEP_S = RunSpec.sample_interval_s  # grid step of the curves: one probe tick
+MIN_STEP_S = RunSpec.tick_s  # grid step of the curves: one probe tick
 MAX_POINTS = 2_000  # longer runs get a coarser grid (and a window of at least two steps)
-# Qt draws 1-px lines about 8x faster than wider ones: workers get 1 px, the total 2 px
+# Qt draws 1-px lines much faster than wider ones: workers get 1 px, the total 2 px
 WORKER_PEN_WIDTH, TOTAL_PEN_WIDTH = 1.0, 2.0
 
 

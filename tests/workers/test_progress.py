@@ -86,7 +86,7 @@ def test_a_longer_tick_reports_less_often_yet_still_streams(run_to_end, finished
         workers=workers,
         chunksize=items // workers,
         sleep_ms=1.0,
-        sample_interval_s=tick,
+        tick_s=tick,
     )  # about 0.8-1.6 s per worker, one chunk each
     events, outcome = run_to_end(spec)
     result = finished(outcome)

@@ -94,7 +94,7 @@ SPEC_FIELDS = {
     "start_method": "start_method",
     "grain": "grain",
     "sleep_ms": "sleep_ms",
-    "sample_interval_s": "tick",
+    "tick_s": "tick",
 }
 
 

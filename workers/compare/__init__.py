@@ -1,15 +1,17 @@
 """Comparing strategies side by side: plan a matrix, run it, summarise it, say what it means.
 
-Qt-free and shared by ``mpscope compare`` and the GUI's compare view:
+Qt-free and shared by ``mpscope compare`` and the GUI's compare page:
 
 >>> plan = plan_matrix(["pool-map", "thread-pool"], [1, 2], RunSpec(workload="square", items=10**6))
->>> result = run_matrix(plan)                     # blocking; the GUI drives MatrixRun.poll()
+>>> result = run_matrix(plan)                     # blocking; MatrixRun.poll() does it in steps
 >>> for cell in result.summary(): ...             # CellSummary: median/min/max, speed-up
 >>> print(" ".join(result.verdict(cores=2)))
 
 Modules: ``plan`` (what runs), ``schedule`` (its bookkeeping: order, records, time left),
 ``matrix`` (running it with start_run), ``summary`` (statistics),
-``sweeps`` (chunksize and grain sweeps), ``verdict`` (the numbers in words).
+``sweeps`` (chunksize and grain sweeps), ``verdict`` (the numbers in words). The window runs a
+plan's ``MatrixSchedule`` through its own RunController (``gui.compare.matrix_driver``), so
+its live views follow every run.
 """
 
 from mpscope.workers.compare.matrix import (

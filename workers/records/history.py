@@ -1,9 +1,9 @@
 """The run history: every finished run in an SQLite file in the user's data directory.
 
-One file, ``history.sqlite3``, in ``$MPSCOPE_DATA_DIR`` if set, else the platform's user
-data directory (the rule platformdirs follows, in a few lines here):
-Linux and other Unix ``$XDG_DATA_HOME/mpscope`` (default ``~/.local/share/mpscope``), macOS
-``~/Library/Application Support/mpscope``, Windows ``%LOCALAPPDATA%\\mpscope``.
+One file, ``history.sqlite3``, in ``$MPSCOPE_DATA_DIR`` if set, else the user data folder
+platformdirs names for mpscope: ``$XDG_DATA_HOME/mpscope`` where that variable holds an
+absolute path (Linux, other Unix and macOS), else ``~/.local/share/mpscope`` on Linux and other
+Unix, ``~/Library/Application Support/mpscope`` on macOS; on Windows ``%LOCALAPPDATA%\\mpscope``.
 
 Each row keeps the full ``mpscope run --json`` record, the machine it was measured on
 (hostname, cores, Python, platform) and when, so runs from two machines can be compared.
@@ -27,6 +27,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from platformdirs.api import PlatformDirsABC
 
 from mpscope.workers.events import RunStatus
 from mpscope.workers.spec import cpu_count
@@ -63,19 +65,35 @@ class HistoryError(Exception):
 
 
 def data_dir() -> Path:
-    """Where mpscope keeps its data: $MPSCOPE_DATA_DIR, else the platform's user data dir."""
+    """Where mpscope keeps its data: $MPSCOPE_DATA_DIR, else the platform's user data folder."""
     override = os.environ.get(DATA_DIR_ENV)
     if override:
         return Path(override).expanduser()
-    home = Path.home()
+    local = os.environ.get("LOCALAPPDATA")
+    if sys.platform == "win32" and local:
+        # the variable as set (platformdirs asks the shell for the folder it normally names):
+        # pointing it elsewhere moves mpscope's data, as $XDG_DATA_HOME does on Linux
+        return Path(local) / APP_DIR
+    return Path(_platform_dirs()(APP_DIR, appauthor=False).user_data_dir)
+
+
+def _platform_dirs() -> type[PlatformDirsABC]:
+    """platformdirs' folders for the platform ``sys.platform`` names at this call.
+
+    ``platformdirs.user_data_dir`` uses the class it picked once, at import: asking per call
+    lets one machine check the folder of every platform.
+    """
     if sys.platform == "win32":
-        base = Path(os.environ.get("LOCALAPPDATA") or home / "AppData" / "Local")
-    elif sys.platform == "darwin":
-        base = home / "Library" / "Application Support"
-    else:
-        xdg = os.environ.get("XDG_DATA_HOME", "")
-        base = Path(xdg) if os.path.isabs(xdg) else home / ".local" / "share"
-    return base / APP_DIR
+        from platformdirs.windows import Windows
+
+        return Windows
+    if sys.platform == "darwin":
+        from platformdirs.macos import MacOS
+
+        return MacOS
+    from platformdirs.unix import Unix
+
+    return Unix
 
 
 def default_path() -> Path:

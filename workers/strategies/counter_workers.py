@@ -50,7 +50,7 @@ Time is cut into slots of K / STEP_EVENTS_PER_S s on the system-wide clock and e
 reports the first increment it starts in a slot (so workers in lock-step, as force-race rounds
 are, mostly report the same rounds); the others are counted in ``steps_skipped``, not sent.
 The whole-loop mode's waiting/holding/released and every ``done`` are always sent. A sender
-thread in each worker puts its packet every sample interval, so a ``waiting`` event is seen
+thread in each worker puts its packet every tick, so a ``waiting`` event is seen
 while its worker is still blocked. Totals (result, increments, wait and hold times) are exact
 whatever was skipped.
 
@@ -105,7 +105,7 @@ class CounterPlan:
     force_race: bool
     trace_limit: int  # writes each worker keeps for the trace (0: no trace)
     step_gap_s: float  # a worker reports at most one increment per slot of this length
-    flush_interval_s: float
+    tick_s: float  # how often the sender thread puts its packet: the probe's tick
     fault: Callable[[int], int] | None = None  # worker 0's injected fault (--inject)
 
 
@@ -122,13 +122,13 @@ class WorkerReport(NamedTuple):
 
 
 class StepSender:
-    """One worker's CounterStep events: rate-capped, batched, put on the queue every interval."""
+    """One worker's CounterStep events: rate-capped, batched, put on the queue every tick."""
 
     def __init__(self, events: Any, worker: int, plan: CounterPlan) -> None:
         self.events = events
         self.worker = worker
         self.gap_s = plan.step_gap_s
-        self.interval_s = plan.flush_interval_s
+        self.tick_s = plan.tick_s
         self.pending: collections.deque[CounterStep] = collections.deque()
         self.last_slot = -1
         self.sent = 0
@@ -165,7 +165,7 @@ class StepSender:
             self.events.put(tuple(batch))
 
     def _run(self) -> None:
-        while not self._stop.wait(self.interval_s):
+        while not self._stop.wait(self.tick_s):
             self.flush()
 
     def close(self) -> None:
@@ -427,7 +427,7 @@ def run_shared_counter(ctx: RunContext) -> int:
         force_race=spec.force_race,
         trace_limit=min(m, TRACE_MAX_STEPS) if spec.trace else 0,
         step_gap_s=k / STEP_EVENTS_PER_S,
-        flush_interval_s=spec.sample_interval_s,
+        tick_s=spec.tick_s,
         fault=ctx.job(one_increment) if spec.inject else None,
     )
     if spec.lock == NONE:

@@ -239,12 +239,12 @@ class _NoWorkersWatch:
 def _gather(
     ctx: RunContext, client: Client, lanes: WorkerLanes, futures: list[Any], where: str
 ) -> int:
-    """Sum the tasks' results as they complete, flushing lane news every sample interval."""
+    """Sum the tasks' results as they complete, flushing lane news every tick."""
     completed = as_completed(futures, with_results=True)
     futures.clear()  # each future is dropped once read: a lost worker costs only unread tasks
     watch = _NoWorkersWatch(client, where)
-    interval = ctx.probe.interval_s
-    next_flush = time.perf_counter() + interval
+    tick_s = ctx.probe.tick_s
+    next_flush = time.perf_counter() + tick_s
     total = 0
     while not completed.is_empty():
         if completed.has_ready():
@@ -259,7 +259,7 @@ def _gather(
         now = time.perf_counter()
         if now >= next_flush:
             lanes.flush()
-            next_flush = now + interval
+            next_flush = now + tick_s
     return total
 
 
