@@ -55,14 +55,15 @@ class GuiRun:
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+    from mpscope.workers.cli.options import add_spec_arguments, add_strategy_options, whole
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--strategy", default="pool-map")
-    parser.add_argument("--workload", default="heavy")
-    parser.add_argument("--items", default="40000", help="N (1e7, 10M, 40,000 ...)")
-    parser.add_argument("--workers", type=int, default=None, help="default: cores")
-    parser.add_argument(
-        "--chunksize", type=int, default=50, help="small chunks = many task spans (default 50)"
-    )
+    parser.add_argument("--strategy", "-s", default=None, help="default: pool-map")
+    parser.add_argument("--workers", "-k", type=whole("workers"), default=None)
+    add_spec_arguments(parser)  # the same job options as `mpscope run`
+    add_strategy_options(parser)
+    # a job that shows a lot: heavy items in small chunks (many task spans)
+    parser.set_defaults(workload="heavy", items=40_000, chunksize=50)
     parser.add_argument("--pairs", type=int, default=5, help="GUI/headless pairs (default 5)")
     parser.add_argument(
         "--platform", default=os.environ.get("QT_QPA_PLATFORM", "offscreen"), help="Qt platform"
@@ -77,20 +78,11 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _spec(args: argparse.Namespace):  # -> RunSpec
-    from mpscope.workers.spec import RunSpec
-    from mpscope.workers.units import parse_count
+def _spec(args: argparse.Namespace):  # -> ResolvedSpec
+    from mpscope.workers.cli.options import run_spec
     from mpscope.workers.validation import validate_spec
 
-    return validate_spec(
-        RunSpec(
-            strategy=args.strategy,
-            workload=args.workload,
-            items=parse_count(args.items),
-            workers=args.workers,
-            chunksize=args.chunksize,
-        )
-    )
+    return validate_spec(run_spec(args, args.strategy))
 
 
 def run_in_window(window, spec) -> GuiRun:

@@ -67,7 +67,7 @@ def _probed_pool_child(spec: RunSpec, out: Any, reporting: bool) -> None:
     ``reporting``, its chunk runners), timed as the bare call is."""
     assert spec.items is not None and spec.workers is not None
     workload = WORKLOADS[spec.workload]
-    job = workload.job(spec.grain, spec.sleep_ms)
+    job = workload.job(**workload.arguments(spec))
     ctx = worker_context(spec.start_method or "spawn")
     events = ctx.Queue()
     config = ProbeConfig.create(ctx, events, 2 * spec.workers + 8, spec.tick_s)
@@ -85,7 +85,7 @@ def _probed_pool_child(spec: RunSpec, out: Any, reporting: bool) -> None:
     pool.join()
     events.put(None)
     drainer.join()
-    ok = total == workload.expected(spec.items, spec.grain, spec.sleep_ms)
+    ok = total == workload.expected(spec.items, **workload.arguments(spec))
     out.put((t1 - t0, worker_cpu, ok))
 
 
@@ -107,7 +107,7 @@ def _block_worker(me: int, config: Any, plan: list[bool], n: int, out: Any) -> N
     sampler ticks, nothing to send), in ``plan``'s order; wall and CPU time per block."""
     from mpscope.workers import probe
 
-    job = WORKLOADS["heavy"].job(2000)
+    job = WORKLOADS["heavy"].job(grain=2000)
     lane = probe.attach(config, me, watch_parent=False)
     rows, first = [], 0
     for reporting in plan:

@@ -33,12 +33,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import psutil
 
 from mpscope.workers import RunSpec, start_run
+from mpscope.workers.cli.options import add_spec_arguments, spec_fields
 from mpscope.workers.context import worker_context
 from mpscope.workers.events import RunFinished
 from mpscope.workers.runner import CONSUMER_POLL_S
-from mpscope.workers.spec import DEFAULT_TICK_S
 from mpscope.workers.strategies.process_split import split
-from mpscope.workers.units import parse_count
 from mpscope.workers.validation import validate_spec
 from mpscope.workers.workloads import WORKLOADS
 
@@ -149,7 +148,7 @@ _READING_CPU: list[float] = []  # what reading them cost the bare side's parent
 def _bare_child(spec: RunSpec, out: Any) -> None:
     """In a spawned process (like the conductor): time the bare stdlib call."""
     workload = WORKLOADS[spec.workload]
-    job = workload.job(spec.grain, spec.sleep_ms)
+    job = workload.job(**workload.arguments(spec))
     assert spec.items is not None and spec.workers is not None
     # the conductor's own context: forkserver preloads the same modules, so the only
     # difference between the two sides is the probe
@@ -160,7 +159,7 @@ def _bare_child(spec: RunSpec, out: Any) -> None:
     # this parent's bookkeeping, the workers' teardown included, the reading of their CPU not
     own_cpu = time.process_time() - c0 - sum(_READING_CPU)
     wall = t1 - t0
-    ok = result == workload.expected(spec.items, spec.grain, spec.sleep_ms)
+    ok = result == workload.expected(spec.items, **workload.arguments(spec))
     out.put((wall, sum(_WORKER_CPU) if _WORKER_CPU else None, own_cpu, ok))
 
 
@@ -252,7 +251,8 @@ def _pool_task(args: tuple[bool, str, int, int, int]) -> float:
     from mpscope.workers import probe
 
     probed, workload, grain, first, count = args
-    job = WORKLOADS[workload].job(grain)
+    chosen = WORKLOADS[workload]
+    job = chosen.job(**chosen.arguments(RunSpec(workload=workload, grain=grain)))
     chunk = tuple(range(first, first + count))
     if not probed:
         t0 = time.perf_counter()
@@ -329,7 +329,7 @@ def _side_by_side_worker(
     of ``plan`` one of them carries the probe (its sampler ticking) and the other does not."""
     from mpscope.workers import probe
 
-    job = WORKLOADS["heavy"].job(2000)
+    job = WORKLOADS["heavy"].job(grain=2000)
     rows = []
     for slot in plan:
         lane = probe.attach(config, me, watch_parent=False) if slot[me] else None
@@ -466,16 +466,9 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--strategy", choices=sorted(BARE))
-    parser.add_argument("--workload", default="square")
-    parser.add_argument("--items", type=parse_count)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--chunksize", type=parse_count)
-    parser.add_argument("--start-method", default=None)
-    parser.add_argument("--grain", type=int, default=2000)
+    add_spec_arguments(parser)  # the same job options as `mpscope run`
     parser.add_argument("--pairs", type=int, default=5)
-    parser.add_argument(
-        "--tick", type=float, default=DEFAULT_TICK_S, help="the probe's tick (s): its cost"
-    )
     parser.add_argument(
         "--in-pool",
         action="store_true",
@@ -495,16 +488,7 @@ def main(argv: list[str] | None = None) -> int:
         measure_tick_cost(args.pairs, args.tick)
         return 0
     if args.strategy:
-        spec = RunSpec(
-            strategy=args.strategy,
-            workload=args.workload,
-            items=args.items,
-            workers=args.workers,
-            chunksize=args.chunksize,
-            start_method=args.start_method,
-            grain=args.grain,
-            tick_s=args.tick,
-        )
+        spec = RunSpec(strategy=args.strategy, workers=args.workers, **spec_fields(args))
         _report(measure(spec, args.pairs), None)
         return 0
     ok = _report(
