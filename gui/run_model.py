@@ -3,12 +3,12 @@
 The run's state lives once, in the engine's RunTally: counts, per-worker figures, outcome,
 status. The model owns the run's tally (a new one at every ``reset()``); the controller hands
 it to the run's handle, whose ``drain()`` folds each event into it, and the model adds each
-drained batch to its drawing buffers only (``append_tallied()``): the progress series and
-task spans of every lane (``lane_series``), the total's series and the counter's steps. Events
-that reach the model another way (a start that failed, tests) go through ``fold()``, which
-folds them into the tally first. Views read on their own redraw timer (at most 30 Hz), checking
-``version`` to skip a redraw when nothing changed. Nothing here draws, and nothing here is
-called per event by Qt.
+drained batch to its drawing buffers only (``append_tallied()``): the progress series and task
+spans of every lane (``lane_series``), the total's series and the counter's steps. Events that
+reach the model another way (a start that failed, tests) go through ``fold()``, which folds
+them into the tally first. Views read on the window's redraw timer (a few times a second, paced
+by ``gui.redraw_pacer``), checking ``version`` to skip a redraw when nothing changed. Nothing
+here draws, and nothing here is called per event by Qt.
 
 Times are seconds since the run's RunStarted (``time.perf_counter`` is one system-wide clock
 for every process, so worker timestamps line up with the GUI's own ``now()``).

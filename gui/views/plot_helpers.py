@@ -144,10 +144,11 @@ def nice_ceiling(value: float) -> float:
 class RedrawBudget:
     """At most one redraw per ``interval_s`` while a run is live; every time once it is over.
 
-    The window calls ``refresh()`` up to 20 times a second; new data arrives about as often.
-    On a small machine every millisecond the window paints is taken from the workers it
-    shows, so each plot redraws at a few hertz while live (still clearly live to the eye):
-    the progress bars fastest, the plots at 4 Hz, the resources at the sampler's pace.
+    The window calls each view's ``refresh()`` a few times a second (``gui.redraw_pacer``);
+    new data arrives about as often. On a small machine every millisecond the window paints is
+    taken from the workers it shows, so each plot redraws at a few hertz while live (still
+    clearly live to the eye): the progress bars and numbers every ``LIVE_BARS_INTERVAL_S``,
+    the plots every ``LIVE_REDRAW_INTERVAL_S``, the resources at the sampler's pace.
     """
 
     def __init__(self, interval_s: float = LIVE_REDRAW_INTERVAL_S) -> None:

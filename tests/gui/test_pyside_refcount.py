@@ -1,9 +1,9 @@
 """Regression: PySide6 6.12.0 on Python < 3.12 drops a reference to None on every void call.
 
 After some tens of thousands of calls (a minute of live plotting) the interpreter aborts with
-"Fatal Python error: none_dealloc: deallocating None" (DESIGN.md, Pitfalls). pyproject pins
-around it; this test catches a build that has the bug, in a subprocess so an abort cannot take
-the test session down with it.
+"Fatal Python error: none_dealloc: deallocating None". pyproject pins around it (see the
+comment on its PySide6 requirement); this test catches a build that has the bug, in a
+subprocess so an abort cannot take the test session down with it.
 """
 
 from __future__ import annotations
