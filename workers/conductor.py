@@ -13,8 +13,10 @@ writes, so a worker killed while holding the queue's write lock cannot silence t
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import multiprocessing
 import os
+import re
 import signal
 import sys
 import threading
@@ -34,8 +36,17 @@ from mpscope.workers.events import (
     WorkerExited,
     describe_exitcode,
 )
+from mpscope.workers.own_job import (
+    IMPORT_LIMIT_S,
+    Check,
+    OwnJobRefused,
+    check_results,
+    loop_results,
+    resolve_own_job,
+)
 from mpscope.workers.probe import ProbeConfig, finish_process
 from mpscope.workers.spec import ResolvedSpec, available_start_methods
+from mpscope.workers.strategy import Strategy
 from mpscope.workers.supervision import (
     become_group_leader,
     kill_group,
@@ -49,7 +60,7 @@ from mpscope.workers.supervision import (
 # each wake-up of the conductor is CPU taken from the workers
 WATCH_TICK_S = 0.05
 IDLE_WATCH_TICK_S = 0.25
-EXIT_OK, EXIT_FAILED, EXIT_CANCELLED, EXIT_ORPHANED = 0, 1, 4, 5
+EXIT_OK, EXIT_FAILED, EXIT_REFUSED, EXIT_CANCELLED, EXIT_ORPHANED = 0, 1, 2, 4, 5
 
 
 def _silence_stderr() -> None:
@@ -147,6 +158,66 @@ class Reporter:
             RunFailed(self.run_id, error, tb, pid, code, time.perf_counter()), EXIT_FAILED, True
         )
 
+    def refuse(self, error: str, tb: str = "") -> NoReturn:
+        """End the run before any worker started: the user's job cannot run (bad input)."""
+        failed = RunFailed(self.run_id, error, tb, None, None, time.perf_counter(), refused=True)
+        self.end(failed, EXIT_REFUSED, True)
+
+
+def _resolve_own_job(ctx: RunContext, strategy: Strategy, reporter: Reporter) -> None:
+    """Import and check the user's job and inputs here (refusing what cannot run, in one
+    line), then fix the run's size: N is the inputs' length, auto chunksize follows it."""
+    spec = ctx.spec
+    assert spec.job is not None
+    too_long = threading.Timer(
+        IMPORT_LIMIT_S,
+        reporter.refuse,
+        (
+            f"job {spec.job}: loading it took longer than {IMPORT_LIMIT_S:.0f} s (does the "
+            "module wait for something when imported?): stopped",
+        ),
+    )
+    too_long.daemon = True
+    too_long.start()
+    try:
+        own = resolve_own_job(
+            spec.job,
+            spec.inputs,
+            spec.items,
+            spread=strategy.unpacks_items,
+            strategy=strategy.id,
+            by_process=strategy.starts_processes and not strategy.threads,
+        )
+    except OwnJobRefused as exc:
+        reporter.refuse(str(exc), exc.detail)
+    finally:
+        too_long.cancel()
+    items = len(own.inputs)
+    chunksize = spec.chunksize
+    if strategy.chunked and chunksize is None:
+        chunksize = strategy.auto_chunksize(items, spec.workers)
+    ctx.spec = dataclasses.replace(spec, items=items, chunksize=chunksize)
+    ctx.own = own
+    # set before any worker starts (each gets the probe's settings as it starts)
+    ctx.probe.items_are_indices = spec.inputs is None
+    ctx.probe.chunksize = chunksize or 0
+
+
+def _own_check(ctx: RunContext, strategy: Strategy) -> Check | None:
+    """The user's results against the plain loop's (computed here, after the clock)."""
+    if ctx.own is None:
+        return None
+    if not ctx.spec.check:
+        return Check(None, "not checked (--no-check)")
+    if strategy.baseline:
+        return Check(True, "the loop itself: what the other strategies are checked against")
+    assert ctx.results is not None
+    try:
+        reference = loop_results(ctx.own)
+    except Exception as exc:  # noqa: BLE001 - the user's function, run once more
+        return Check(None, f"the loop raised {type(exc).__name__} when run again: not compared")
+    return check_results(ctx.results, reference, ordered=not strategy.unordered_results)
+
 
 def _fail_dead_worker(ctx: RunContext, reporter: Reporter, proc: Any, code: int) -> NoReturn:
     index = ctx.probe.pid_to_worker().get(proc.pid)
@@ -216,7 +287,20 @@ def _format_failure(exc: BaseException) -> tuple[str, str]:
     if remote:
         tb = f"{remote}\nRaised in the conductor as:\n{tb}"
     line = f"{type(exc).__name__}: {exc}".splitlines()[0] if str(exc) else type(exc).__name__
-    return line, tb
+    return line + _where_in_user_code(tb), tb
+
+
+_FRAME = re.compile(r'File "([^"]+)", line (\d+), in (\S+)')
+_OWN_FILES = (os.path.dirname(os.path.dirname(__file__)), os.path.dirname(os.__file__))
+
+
+def _where_in_user_code(tb: str) -> str:
+    """`` (etl.py:57 in parse_row)``: the innermost frame of ``tb`` outside mpscope and
+    Python's own library, so a job's failure names the user's file and line; "" if none."""
+    for path, line, function in reversed(_FRAME.findall(tb)):
+        if not path.startswith(_OWN_FILES) and not path.startswith("<"):
+            return f" ({os.path.basename(path)}:{line} in {function})"
+    return ""
 
 
 def conduct(
@@ -248,6 +332,9 @@ def conduct(
     ctx.worker_context = WatchingContext(wctx, ctx.register)
     reporter = Reporter(run_id, control, events, ctx.kill_workers, ctx.release_resources)
     Watchdog(ctx, reporter, cancel).start()
+    if spec.job is not None:
+        _resolve_own_job(ctx, strategy, reporter)
+        spec = ctx.spec
     reporter.send(
         RunStarted(
             run_id,
@@ -287,12 +374,21 @@ def conduct(
                 time.perf_counter(),
             )
         )
-    expected = ctx.expected() if strategy.checks_closed_form else int(ctx.extra["expected"])
+    own_check = _own_check(ctx, strategy)
+    if own_check is not None:
+        expected = None
+        correct = own_check.correct
+        ctx.extra.update(check="sequential" if spec.check else "unchecked")
+        ctx.extra.update(check_line=own_check.line)
+    else:
+        expected = ctx.expected() if strategy.checks_closed_form else int(ctx.extra["expected"])
+        correct = None if expected is None else result == expected
+        ctx.extra.setdefault("check", "unchecked" if expected is None else "closed form")
     finished = RunFinished(
         run_id,
         result,
         expected,
-        None if expected is None else result == expected,
+        correct,
         ctx.wall_s,
         conductor_cpu + worker_cpu,
         t_ready - t_request,

@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import multiprocessing as mp
 import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import wait
 from multiprocessing.process import BaseProcess
 from typing import Any
 
 from mpscope.workers import jobs
+from mpscope.workers.own_job import OwnJob
 from mpscope.workers.probe import ProbeConfig
 from mpscope.workers.spec import ResolvedSpec
-from mpscope.workers.workloads import WORKLOADS, Workload
+from mpscope.workers.workloads import Workload, find_workload
 
 ProcessSource = Callable[[], Iterable[BaseProcess]]
 EXITCODE_GRACE_S = 0.15  # let the pool's handler thread read a dead worker's exit code
@@ -53,11 +55,43 @@ class RunContext:
     # pools and executors: workers only exit at teardown, so any exit before it (even with
     # code 0) loses tasks and would hang map() forever
     any_exit_is_death: bool = False
+    # the user's own function and items (a run with --job), resolved by the conductor
+    own: OwnJob | None = None
+    # the user's function's results, kept for the check against the loop (``gather``)
+    results: list[Any] | None = None
 
     @property
     def workload(self) -> Workload:
         """The workload being run."""
-        return WORKLOADS[self.spec.workload]
+        workload = find_workload(self.spec.workload)
+        assert workload is not None, self.spec.workload  # validated
+        return workload
+
+    def inputs(self) -> Sequence[Any]:
+        """The items the job maps over: the user's inputs, else ``range(N)``."""
+        return self.own.inputs if self.own is not None else range(self.items)
+
+    def argument_tuples(self) -> Iterable[tuple[Any, ...]]:
+        """The items as argument tuples (starmap): the user's, else ``zip(range(N), range(N))``."""
+        if self.own is not None:
+            return self.own.inputs
+        return zip(range(self.items), range(self.items))
+
+    def gather_parts(self, parts: dict[int, Any]) -> int:
+        """Reduce results that came back in parts keyed by their first item: partial sums,
+        or (the user's function) partial result lists, joined in item order."""
+        ordered = [parts[first] for first in sorted(parts)]
+        if self.own is None:
+            return sum(ordered)
+        return self.gather(itertools.chain.from_iterable(ordered))
+
+    def gather(self, results: Iterable[Any]) -> int:
+        """Reduce the job's results: the built-in workloads' sum, or (the user's function)
+        the results kept in order for the check, and their count."""
+        if self.own is None:
+            return sum(results)
+        self.results = list(results)
+        return len(self.results)
 
     @property
     def items(self) -> int:
@@ -77,6 +111,8 @@ class RunContext:
 
     def job(self, base: Callable[..., int] | None = None) -> Callable[..., int]:
         """The per-item callable (``base`` or the workload's), with an injected fault if asked."""
+        if self.own is not None:
+            return self.own.function  # as it is: nothing added per item
         job = base or self.workload.job(**self.workload.arguments(self.spec))
         kind, at = self.spec.inject_kind, self.spec.inject_at
         if kind is None or at is None:

@@ -123,6 +123,8 @@ class RunFailed(NamedTuple):
     pid: int | None
     exitcode: int | None
     t: float
+    # refused before any worker started: the user's job or inputs cannot run (bad input)
+    refused: bool = False
 
 
 class RunCancelled(NamedTuple):

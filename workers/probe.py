@@ -26,11 +26,13 @@ from __future__ import annotations
 import collections
 import contextlib
 import functools
+import itertools
 import multiprocessing.pool
 import os
+import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import process as futures_process
 from dataclasses import dataclass
 from types import CodeType, FrameType
@@ -41,6 +43,7 @@ from mpscope.workers.probe_sampler import Sampler
 
 MAX_SPANS_PER_PACKET = 16  # keeps every packet well under PIPE_BUF (atomic pipe writes)
 MERGE_GAP_S = 0.001  # spans closer than this are merged into one bar
+SCAN_LIMIT = 20_000  # items the sampler looks through per tick to place a user's item
 _STATS_FIELDS = 5  # items, busy_s, cpu_s, probe_cpu_s, pid
 # the shared stats block (read by the conductor at the end) is refreshed every this many
 # packets and at the final flush: a system call and five shared-memory writes, not per tick
@@ -58,6 +61,11 @@ class ProbeConfig:
     stats: Any  # RawArray('d', max_lanes * _STATS_FIELDS)
     max_lanes: int
     tick_s: float  # how often the sampler flushes each lane
+    # the items are their own indices (range(N)); else (a user's inputs) a chunk's first
+    # index comes from its task number times ``chunksize``, and the position inside a
+    # running chunk from finding the item being worked on among the chunk's items
+    items_are_indices: bool = True
+    chunksize: int = 0
 
     @classmethod
     def create(cls, mp_context: Any, events: Any, max_lanes: int, tick_s: float) -> ProbeConfig:
@@ -123,8 +131,10 @@ class Lane:
         self.thread_ident = threading.get_ident()
         self.native_id = threading.get_native_id() if thread_lane else None
         self._cpu_clock = time.thread_time if thread_lane else time.process_time
-        # (completed items, first item of running chunk, its size, its start time or 0.0)
-        self.state: tuple[int, int, int, float] = (0, 0, 0, 0.0)
+        # (completed items, first item of running chunk, its size, its start time or 0.0, its
+        # items when they are not their own indices, else None)
+        self.state: tuple[int, int, int, float, Sequence[Any] | None] = (0, 0, 0, 0.0, None)
+        self._found = 0  # where the item being worked on was last found in the running chunk
         self.spans: collections.deque[tuple[int, int, float, float]] = collections.deque()
         self.busy_s = 0.0
         self.cpu_s = 0.0
@@ -137,26 +147,49 @@ class Lane:
         self.finished = False
 
     # -- called by the worker, once per chunk --------------------------------------------
-    def begin(self, job: Callable[..., Any], first: int, count: int) -> None:
-        """A chunk of ``count`` items starting at item ``first`` starts now."""
+    def begin(
+        self,
+        job: Callable[..., Any],
+        first: int,
+        count: int,
+        items: Sequence[Any] | None = None,
+    ) -> None:
+        """A chunk of ``count`` items starting at item ``first`` starts now; ``items``: the
+        chunk's items, where they are not their own indices (the sampler finds its place)."""
         if job is not self._job_seen:
             self._job_seen = job
             code = _code_of(job)
             if code is not None and code.co_argcount:
                 self._codes[code] = code.co_varnames[0]
-        self.state = (self.state[0], first, count, perf_counter())
+        self._found = 0
+        self.state = (self.state[0], first, count, perf_counter(), items)
 
     def end(self) -> None:
         """The running chunk is done."""
         t1 = perf_counter()
-        completed, first, count, t0 = self.state
-        self.state = (completed + count, first, 0, 0.0)
+        completed, first, count, t0, _ = self.state
+        self.state = (completed + count, first, 0, 0.0, None)
         self.spans.append((first, count, t0, t1))
         self.busy_s += t1 - t0
         self.cpu_s = self._cpu_clock()
 
     # -- called by the sampler thread ----------------------------------------------------
-    def _position(self, frame: FrameType | None, first: int, count: int) -> int:
+    def _place(self, item: Any, items: Sequence[Any]) -> int:
+        """How far into ``items`` the job is: where ``item`` (the object the job is working
+        on) is, looking forward from where it was last found, by identity (an equal object
+        found earlier can only make the count lag, never run ahead); a bounded look a tick."""
+        start = self._found
+        for offset, candidate in enumerate(itertools.islice(items, start, start + SCAN_LIMIT)):
+            # an executor's (or starmap's) items are argument tuples: the job has the first
+            args = candidate if type(candidate) is tuple else ()
+            if candidate is item or (args and args[0] is item):
+                self._found = start + offset
+                break
+        return self._found
+
+    def _position(
+        self, frame: FrameType | None, first: int, count: int, items: Sequence[Any] | None
+    ) -> int:
         depth = 0
         while frame is not None and depth < 12:
             var = self._codes.get(frame.f_code)
@@ -165,6 +198,8 @@ class Lane:
                     item = frame.f_locals.get(var)
                 except Exception:  # noqa: BLE001 - a frame may vanish under us
                     return 0
+                if items is not None:
+                    return min(self._place(item, items), count)
                 if isinstance(item, int):
                     return min(max(item - first, 0), count)
                 return 0
@@ -179,10 +214,10 @@ class Lane:
         ``frame``: the lane thread's current frame (None: count finished chunks only). Built
         as plain tuples straight away: the sampler runs this on a busy worker's time.
         """
-        completed, first, count, t0 = self.state
+        completed, first, count, t0, items = self.state
         done = completed
         if not final and count and frame is not None:
-            done += self._position(frame, first, count)
+            done += self._position(frame, first, count, items)
         out: list[tuple[Any, ...]] = []
         if done > self.last_sent or (final and done != self.last_sent):
             self.last_sent = max(done, self.last_sent)
@@ -308,13 +343,41 @@ def _first_item(item: Any) -> int:
     return item[0] if isinstance(item, tuple) else item  # type: ignore[no-any-return]
 
 
+def _task_number(frame: FrameType | None) -> int:
+    """The running task's number among its map's tasks, read from the stdlib's worker loop
+    that called the chunk runner: ``i`` in a Pool's ``worker``, ``call_item.work_id`` in a
+    ProcessPoolExecutor's ``_process_worker`` (a fresh executor numbers its map's chunks
+    from 0). Read once per chunk, only for items that are not their own indices."""
+    depth = 0
+    while frame is not None and depth < 4:
+        names = frame.f_locals
+        if frame.f_code.co_name == "worker" and isinstance(names.get("i"), int):
+            return int(names["i"])
+        call_item = names.get("call_item")
+        if call_item is not None and isinstance(getattr(call_item, "work_id", None), int):
+            return int(call_item.work_id)
+        frame = frame.f_back
+        depth += 1
+    return 0
+
+
+def _begin_chunk(lane: Lane, job: Callable[..., Any], chunk: Sequence[Any]) -> None:
+    """``lane.begin`` for a chunk a stdlib worker loop handed to one of the runners below."""
+    config = lane.config
+    if config.items_are_indices:
+        lane.begin(job, _first_item(chunk[0]) if chunk else 0, len(chunk))
+    else:  # a user's items: the chunk's place from its task number, the items to find
+        first = _task_number(sys._getframe(2)) * config.chunksize
+        lane.begin(job, first, len(chunk), chunk)
+
+
 def probed_mapstar(args: tuple[Callable[..., Any], tuple[Any, ...]]) -> list[Any]:
     """``multiprocessing.pool.mapstar`` plus one begin/end per chunk."""
     lane = getattr(_local, "lane", None)
     if lane is None:
         return list(map(*args))
     job, chunk = args
-    lane.begin(job, _first_item(chunk[0]) if chunk else 0, len(chunk))
+    _begin_chunk(lane, job, chunk)
     result = list(map(job, chunk))
     lane.end()
     return result
@@ -322,13 +385,11 @@ def probed_mapstar(args: tuple[Callable[..., Any], tuple[Any, ...]]) -> list[Any
 
 def probed_starmapstar(args: tuple[Callable[..., Any], tuple[Any, ...]]) -> list[Any]:
     """``multiprocessing.pool.starmapstar`` plus one begin/end per chunk."""
-    import itertools
-
     lane = getattr(_local, "lane", None)
     if lane is None:
         return list(itertools.starmap(args[0], args[1]))
     job, chunk = args
-    lane.begin(job, _first_item(chunk[0]) if chunk else 0, len(chunk))
+    _begin_chunk(lane, job, chunk)
     result = list(itertools.starmap(job, chunk))
     lane.end()
     return result
@@ -339,7 +400,7 @@ def probed_process_chunk(fn: Callable[..., Any], chunk: tuple[tuple[Any, ...], .
     lane = getattr(_local, "lane", None)
     if lane is None:
         return [fn(*args) for args in chunk]
-    lane.begin(fn, chunk[0][0] if chunk else 0, len(chunk))
+    _begin_chunk(lane, fn, chunk)
     result = [fn(*args) for args in chunk]
     lane.end()
     return result
@@ -356,7 +417,10 @@ class PerItemJob:
         lane = getattr(_local, "lane", None)
         if lane is None:
             return self.job(x, *rest)
-        lane.begin(self.job, x, 1)
+        if lane.config.items_are_indices:
+            lane.begin(self.job, x, 1)
+        else:  # a user's item: its index is the task's number (chunksize 1)
+            lane.begin(self.job, _task_number(sys._getframe(1)), 1)
         result = self.job(x, *rest)
         lane.end()
         return result
@@ -398,6 +462,19 @@ def run_range(job: Callable[..., int], lo: int, hi: int, arity: int, lane: Lane 
     if lane is not None:
         lane.end()
     return total
+
+
+def run_items(
+    job: Callable[..., Any], items: Sequence[Any], first: int, spread: bool, lane: Lane | None
+) -> list[Any]:
+    """``[job(x) for x in items]`` (``job(*x)`` if ``spread``) as one chunk of ``lane``,
+    starting at item ``first``: the user's own job, its results kept."""
+    if lane is not None:
+        lane.begin(job, first, len(items))
+    results = list(itertools.starmap(job, items)) if spread else list(map(job, items))
+    if lane is not None:
+        lane.end()
+    return results
 
 
 _LOOP_CODE = run_range.__code__

@@ -62,6 +62,11 @@ class RunSpec:
     grain: int = DEFAULT_GRAIN
     sleep_ms: float = DEFAULT_SLEEP_MS
     inject: str | None = None  # "raise@ITEM", "exit@ITEM" or "kill@ITEM"
+    # the user's own job instead of a workload: "module:function" or "file.py:function"; its
+    # inputs ("module:name" or "file.py:name"; None: range(N)); compare with the loop or not
+    job: str | None = None
+    inputs: str | None = None
+    check: bool = True
     tick_s: float = DEFAULT_TICK_S  # the probe's tick: <= 20 reports/s per worker
     # the strategies' own options (Strategy.options says whose; the others ignore them):
     # shared-counter's

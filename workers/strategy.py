@@ -120,6 +120,10 @@ class Strategy:
     units: Callable[[RunContext], int] = _all_items  # work units its progress counts
     lanes: Callable[[RunContext], int] = _all_workers  # lanes its views draw
     checks_closed_form: bool = True  # False: its run puts "expected" in ctx.extra
+    # how it passes each item to a user's function: unpacked into arguments (starmap)
+    unpacks_items: bool = False
+    # its results arrive in any order (imap_unordered): checked against the loop's as a multiset
+    unordered_results: bool = False
     # what `mpscope run` prints after the common table (its own figures), or nothing
     report_lines: Callable[[Mapping[str, Any]], list[str]] | None = None
     # roles in the app: the baseline everything is compared with; the strategy a fresh

@@ -28,7 +28,7 @@ from mpscope.workers.events import (
 )
 from mpscope.workers.spec import ResolvedSpec
 from mpscope.workers.strategies import get_strategy
-from mpscope.workers.workloads import WORKLOADS
+from mpscope.workers.workloads import find_workload
 
 
 @dataclass
@@ -140,8 +140,11 @@ class RunTally:
         }
         # the workload's own arguments (heavy's grain, sleep's sleep_ms) and the strategy's
         # own options (shared-counter's lock, delay, force-race), as their RunSpec fields
-        for name in WORKLOADS[spec.workload].params.values():
+        workload = find_workload(spec.workload)
+        for name in workload.params.values() if workload is not None else ():
             record[name] = getattr(spec, name)
+        if spec.job is not None:  # the user's own function and where its items came from
+            record.update(job=spec.job, inputs=spec.inputs)
         for option in get_strategy(spec.strategy, spec.strategy_module).options:
             if option.recorded:
                 record[option.field] = getattr(spec, option.field)
@@ -165,6 +168,8 @@ class RunTally:
             record.update(
                 error=out.error, traceback=out.traceback, pid=out.pid, exitcode=out.exitcode
             )
+            if out.refused:
+                record["refused"] = True
         record["events"] = self.events
         record["per_worker"] = [
             {

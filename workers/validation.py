@@ -30,8 +30,9 @@ from mpscope.workers.strategies import (
     why_not,
 )
 from mpscope.workers.strategy import Strategy
+from mpscope.workers.target_scan import TargetScanError, split_target
 from mpscope.workers.units import format_bytes, format_count
-from mpscope.workers.workloads import WORKLOADS
+from mpscope.workers.workloads import OWN_WORKLOAD, WORKLOADS, Workload
 
 MEMORY_HEADROOM = 0.7  # share of available memory a full result list may take
 MIN_TICK_S, MAX_TICK_S = 0.005, 1.0
@@ -119,6 +120,27 @@ def _others_options_reset(strategy: Strategy) -> dict[str, object]:
     }
 
 
+def _workload_of(spec: RunSpec, strategy: Strategy) -> Workload:
+    if spec.job is None:
+        if spec.inputs is not None:
+            raise SpecError(f"inputs {spec.inputs!r} need a job: add --job module:function")
+        workload_id = spec.workload or strategy.default_workload
+        workload = WORKLOADS.get(workload_id)
+        if workload is None:
+            raise SpecError(f"unknown workload {workload_id!r}: allowed {', '.join(WORKLOADS)}")
+        return workload
+    for text, what in ((spec.job, "job"), (spec.inputs, "inputs")):
+        if text is None:
+            continue
+        try:
+            split_target(text)  # the form only: the module is imported by the conductor
+        except TargetScanError as exc:
+            raise SpecError(f"{what}: {exc}") from None
+    if spec.inject is not None:
+        raise SpecError(f"inject {spec.inject!r} works on the built-in workloads only, not a job")
+    return OWN_WORKLOAD
+
+
 def validate_spec(spec: RunSpec) -> ResolvedSpec:
     """Check ``spec`` and return it with every default resolved (a ResolvedSpec is returned
     as it is: it was validated already).
@@ -131,10 +153,7 @@ def validate_spec(spec: RunSpec) -> ResolvedSpec:
     missing = unavailable_reason(strategy.id)
     if missing:
         raise SpecError(missing)
-    workload_id = spec.workload or strategy.default_workload
-    workload = WORKLOADS.get(workload_id)
-    if workload is None:
-        raise SpecError(f"unknown workload {workload_id!r}: allowed {', '.join(WORKLOADS)}")
+    workload = _workload_of(spec, strategy)
     reason = why_not(strategy, workload)
     if reason:
         raise SpecError(reason)
@@ -142,6 +161,8 @@ def validate_spec(spec: RunSpec) -> ResolvedSpec:
     items = workload.default_items if spec.items is None else spec.items
     if not isinstance(items, int) or items < 1:
         raise SpecError(f"items {items} is too small: allowed 1 or more")
+    if spec.inputs is not None and spec.items is None:
+        items = 0  # every item of the inputs: counted in the conductor, which imports them
     _check_memory(strategy, items)
 
     workers = (strategy.default_workers or cpu_count()) if spec.workers is None else spec.workers
@@ -158,7 +179,7 @@ def validate_spec(spec: RunSpec) -> ResolvedSpec:
         raise SpecError(f"chunksize {chunksize} is invalid: allowed 1 or more, or auto")
     if not strategy.chunked:
         chunksize = None
-    elif chunksize is None:
+    elif chunksize is None and items:  # items 0 (all the inputs): auto in the conductor
         chunksize = strategy.auto_chunksize(items, workers)
 
     start_method = _start_method(spec, strategy)

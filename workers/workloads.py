@@ -174,6 +174,30 @@ WORKLOADS: dict[str, Workload] = {
 }
 
 
+def _imported_by_the_conductor() -> Callable[..., int]:
+    raise RuntimeError("a user's own job is imported by the conductor (workers.own_job)")
+
+
+# the user's own function (``--job``): not a choice among the workloads above. Its arity (0:
+# any) is checked against the function itself in the conductor, the only process of mpscope
+# that imports it; its results are checked against the plain loop's, not a closed form.
+OWN_WORKLOAD = Workload(
+    "function",
+    "your own function (--job module:function or file.py:function)",
+    0,
+    1_000,
+    _imported_by_the_conductor,
+    None,
+    "",
+    sizing="fixed",
+)
+
+
+def find_workload(workload_id: str) -> Workload | None:
+    """The workload ``workload_id`` names, the user's own function's included."""
+    return OWN_WORKLOAD if workload_id == OWN_WORKLOAD.id else WORKLOADS.get(workload_id)
+
+
 def taking(field_name: str) -> Workload | None:
     """The first workload whose job takes the RunSpec field ``field_name`` (grain, sleep_ms)."""
     return next((w for w in WORKLOADS.values() if field_name in w.params.values()), None)

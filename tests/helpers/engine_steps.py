@@ -16,7 +16,10 @@ from mpscope.workers.events import Event, RunFailed, WorkerStarted
 
 
 def mpscope(
-    *args: str, timeout: float = 60, env: dict[str, str] | None = None
+    *args: str,
+    timeout: float = 60,
+    env: dict[str, str] | None = None,
+    cwd: str | os.PathLike[str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """``mpscope ARGS`` (headless, as ``python -m workers``), output captured, no stdin."""
     return subprocess.run(
@@ -26,6 +29,7 @@ def mpscope(
         timeout=timeout,
         stdin=subprocess.DEVNULL,
         env=env,
+        cwd=cwd,
         check=False,
     )
 

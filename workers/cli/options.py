@@ -95,6 +95,9 @@ SPEC_FIELDS = {
     "grain": "grain",
     "sleep_ms": "sleep_ms",
     "tick_s": "tick",
+    "job": "job",
+    "inputs": "inputs",
+    "check": "check",
 }
 
 
@@ -104,6 +107,29 @@ def add_spec_arguments(parser: argparse.ArgumentParser) -> None:
         "--workload", "-w", default=None, help="workload id (see workloads; default: the "
         "strategy's own, square for most)",
     )  # fmt: skip
+    parser.add_argument(
+        "--job",
+        "-j",
+        default=None,
+        metavar="TARGET",
+        help="your own function instead of a workload: package.module:function (importable "
+        "from this folder) or path/to/file.py:function; imported only by mpscope's worker "
+        "processes",
+    )
+    parser.add_argument(
+        "--inputs",
+        default=None,
+        metavar="SOURCE",
+        help="the job's items: module:name or file.py:name naming a sequence, an iterable or a "
+        "function of no arguments returning one (default: range(N)); pool-starmap unpacks "
+        "each item as arguments; with --items N, its first N",
+    )
+    parser.add_argument(
+        "--no-check",
+        dest="check",
+        action="store_false",
+        help="do not compare the job's results with the plain loop's (said to be unchecked)",
+    )
     parser.add_argument(
         "--items",
         "-n",
@@ -201,6 +227,8 @@ def option_fields(args: argparse.Namespace, strategy: str) -> dict[str, Any]:
 
 def run_spec(args: argparse.Namespace, strategy: str | None) -> RunSpec:
     """The RunSpec the arguments of ``run`` (or a benchmark) ask for."""
+    if getattr(args, "job", None) and getattr(args, "workload", None):
+        raise BadInput(f"mpscope: --workload {args.workload} and --job: give one of them")
     return RunSpec(
         strategy=strategy,
         workers=getattr(args, "workers", None),

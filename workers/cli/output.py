@@ -64,17 +64,24 @@ def print_table(record: dict[str, Any], out: TextIO) -> None:
         head += f" · chunksize {format_count(record['chunksize'])}"
     head += f" · {record['start_method']}"
     print(head, file=out)
+    if record.get("job"):
+        inputs = record.get("inputs") or f"range({format_count(record['items'])})"
+        print(f"  job        {record['job']} over {inputs}", file=out)
     status = record["status"]
     strategy = all_strategies().get(record["strategy"])
     if status == RunStatus.FINISHED:
         mark = {True: "correct", False: "WRONG", None: "unchecked"}[record["correct"]]
         if record["correct"] is False and record.get("as_guaranteed"):
             mark = f"{record['lost']:,} lost, as lock {record.get('lock')} allows"
-        print(f"  result     {record['result']}  [{mark}]", file=out)
-        basis = "closed form" if strategy is None or strategy.checks_closed_form else "its own"
-        if "lost" in record:
-            basis = "workers x items"
-        print(f"  expected   {record['expected']}  ({basis})", file=out)
+        if record.get("job"):  # the user's function: its results against the loop's
+            print(f"  results    {record['result']:,}  [{mark}]", file=out)
+            print(f"  check      {record.get('check_line', '')}", file=out)
+        else:
+            print(f"  result     {record['result']}  [{mark}]", file=out)
+            basis = "closed form" if strategy is None or strategy.checks_closed_form else "its own"
+            if "lost" in record:
+                basis = "workers x items"
+            print(f"  expected   {record['expected']}  ({basis})", file=out)
         wall, cpu = record["wall_s"], record["cpu_s"]
         print(f"  wall       {format_seconds(wall)}", file=out)
         print(

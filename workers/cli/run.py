@@ -13,6 +13,7 @@ import sys
 from typing import Any
 
 from mpscope.workers.cli.options import (
+    EXIT_BAD_INPUT,
     EXIT_FAILED,
     EXIT_OK,
     add_spec_arguments,
@@ -97,10 +98,14 @@ def run_command(args: argparse.Namespace) -> int:
     if args.json:
         json.dump(record, sys.stdout)
         print()
-    else:
+    if record.get("refused"):  # the user's job cannot run: one line, as any bad input
+        print(f"mpscope: {record['error']}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if not args.json:
         print_table(record, sys.stdout)
     # a counter: the value its lock mode guarantees (lost updates under --lock none are what
-    # was asked for, reported in "lost"); every other strategy: its check (None: unchecked)
+    # was asked for, reported in "lost"); every other strategy: its check (None: unchecked,
+    # as asked with --no-check or where results cannot be compared, which the record says)
     finished = record["status"] == RunStatus.FINISHED
-    ok = finished and record.get("as_guaranteed", record.get("correct"))
-    return EXIT_OK if ok is True else EXIT_FAILED
+    ok = finished and record.get("as_guaranteed", record.get("correct")) is not False
+    return EXIT_OK if ok else EXIT_FAILED

@@ -22,7 +22,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 import dask
@@ -30,7 +30,7 @@ from distributed import Client, LocalCluster, as_completed, get_worker
 
 from mpscope.workers.context import CannotRun, RunContext
 from mpscope.workers.events import WorkerStarted
-from mpscope.workers.probe import Lane, run_range
+from mpscope.workers.probe import Lane, run_items, run_range
 from mpscope.workers.scheduler_address import parse_scheduler_address
 
 CONNECT_TIMEOUT_S = 2.0  # an unreachable scheduler fails well within 5 s of the request
@@ -42,7 +42,7 @@ POLL_S = 0.002  # idle wait between looks at the completed tasks
 class ChunkResult(NamedTuple):
     """What one task sends back: its partial sum and how it ran (times: the worker's clock)."""
 
-    total: int
+    total: Any  # the partial sum, or (the user's function) the chunk's results
     first: int
     items: int
     t0: float  # time.time() in the worker: comparable across machines, unlike perf_counter
@@ -52,11 +52,18 @@ class ChunkResult(NamedTuple):
     worker: str  # the Dask worker's address
 
 
-def sum_chunk(lo: int, hi: int, job: Callable[..., int], arity: int) -> ChunkResult:
-    """One Dask task: ``sum(job(x) for x in range(lo, hi))``, timed inside the worker."""
+def sum_chunk(
+    lo: int, hi: int, items: Sequence[Any] | None, job: Callable[..., Any], arity: int
+) -> ChunkResult:
+    """One Dask task: ``sum(job(x) for x in range(lo, hi))``, or (the user's function, its
+    ``items``) the list of their results, timed inside the worker."""
     t0 = time.time()
     c0 = time.thread_time()
-    total = run_range(job, lo, hi, arity, None)
+    total: Any
+    if items is None:
+        total = run_range(job, lo, hi, arity, None)
+    else:
+        total = run_items(job, items, lo, False, None)
     cpu = time.thread_time() - c0
     return ChunkResult(total, lo, hi - lo, t0, time.time(), cpu, os.getpid(), get_worker().address)
 
@@ -89,7 +96,7 @@ class WorkerLanes:
     def record(self, result: ChunkResult) -> None:
         """A task finished on some worker: count its items and keep its span."""
         lane = self.lane(result.worker, result.pid)
-        lane.state = (lane.state[0] + result.items, result.first, 0, 0.0)
+        lane.state = (lane.state[0] + result.items, result.first, 0, 0.0, None)
         t0, t1 = result.t0 + self.clock_offset, result.t1 + self.clock_offset
         lane.spans.append((result.first, result.items, t0, t1))
         lane.busy_s += result.t1 - result.t0
@@ -239,19 +246,20 @@ class _NoWorkersWatch:
 def _gather(
     ctx: RunContext, client: Client, lanes: WorkerLanes, futures: list[Any], where: str
 ) -> int:
-    """Sum the tasks' results as they complete, flushing lane news every tick."""
+    """Reduce the tasks' results (``ctx.gather_parts``) as they complete, flushing lane news
+    every tick."""
     completed = as_completed(futures, with_results=True)
     futures.clear()  # each future is dropped once read: a lost worker costs only unread tasks
     watch = _NoWorkersWatch(client, where)
     tick_s = ctx.probe.tick_s
     next_flush = time.perf_counter() + tick_s
-    total = 0
+    parts: dict[int, Any] = {}
     while not completed.is_empty():
         if completed.has_ready():
             _, result = next(completed)  # raises the task's own exception, if it raised
             if not isinstance(result, ChunkResult):
                 raise RuntimeError(f"a Dask task ended without a result: {result!r}")
-            total += result.total
+            parts[result.first] = result.total
             lanes.record(result)
         else:
             time.sleep(POLL_S)
@@ -260,7 +268,7 @@ def _gather(
         if now >= next_flush:
             lanes.flush()
             next_flush = now + tick_s
-    return total
+    return ctx.gather_parts(parts)
 
 
 def _lost_workers(client: Client, lanes: WorkerLanes, since: float) -> list[dict[str, Any]]:
@@ -337,7 +345,11 @@ def run_dask(ctx: RunContext) -> int:
         cluster, client = _start_local_cluster(ctx)
     ctx.extra["dask_workers"] = _announce_workers(client, lanes)
     ctx.extra["cluster_startup_s"] = round(time.perf_counter() - ctx.wall_t0, 6)
-    futures = client.map(sum_chunk, starts, ends, job=job, arity=ctx.workload.arity, pure=False)
+    inputs = ctx.inputs()
+    slices = [inputs[lo:hi] if ctx.own else None for lo, hi in zip(starts, ends)]
+    futures = client.map(
+        sum_chunk, starts, ends, slices, job=job, arity=ctx.workload.arity, pure=False
+    )
     total = _gather(ctx, client, lanes, futures, where)
     ctx.stop_clock()
     ctx.extra["tasks"] = len(starts)

@@ -27,11 +27,11 @@ def run_executor(ctx: RunContext) -> int:
         initargs=(ctx.probe,),
     )
     with instrumented_pool_tasks():
-        if ctx.workload.arity == 1:
-            results = executor.map(job, range(n), chunksize=ctx.chunksize)
-        else:
+        if ctx.workload.arity == 2:
             results = executor.map(job, range(n), range(n), chunksize=ctx.chunksize)
-    total = sum(results)
+        else:
+            results = executor.map(job, ctx.inputs(), chunksize=ctx.chunksize)
+    total = ctx.gather(results)
     ctx.stop_clock()
     ctx.teardown(lambda: executor.shutdown(wait=True))
     return total

@@ -33,7 +33,20 @@ from mpscope.workers.probe import ProbeConfig, attach, current_lane, init_pool_w
 
 
 class ProbedBatchedCalls(joblib_parallel.BatchedCalls):  # type: ignore[misc]
-    """joblib's ``BatchedCalls`` plus one probe begin/end per batch (nothing per call)."""
+    """joblib's ``BatchedCalls`` plus one probe begin/end per batch (nothing per call).
+
+    Batches are made in the conductor in item order: each is numbered there with the index
+    of its first item (``first``), which travels with it to the worker.
+    """
+
+    next_first = 0  # the next batch's first item (reset for every run)
+
+    def __init__(self, *args: Any, first: int | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if first is None:
+            first = ProbedBatchedCalls.next_first
+            ProbedBatchedCalls.next_first += len(self.items)
+        self.first = first
 
     def __call__(self) -> list[Any]:
         """Run the batch's calls, as a chunk of this worker's lane."""
@@ -42,14 +55,22 @@ class ProbedBatchedCalls(joblib_parallel.BatchedCalls):  # type: ignore[misc]
             result: list[Any] = super().__call__()
             return result
         func, args, _ = self.items[0]
-        lane.begin(func, args[0] if args else 0, len(self.items))
+        if lane.config.items_are_indices:
+            lane.begin(func, args[0] if args else 0, len(self.items))
+        else:  # a user's items: found by the sampler among the batch's first arguments
+            lane.begin(func, self.first, len(self.items), [a[0] for _, a, _ in self.items])
         result = super().__call__()
         lane.end()
         return result
 
     def __reduce__(self) -> tuple[Any, ...]:
         _, args = super().__reduce__()
-        return (ProbedBatchedCalls, args)
+        return (_rebuild_batch, (args, self.first))
+
+
+def _rebuild_batch(args: tuple[Any, ...], first: int) -> ProbedBatchedCalls:
+    """Unpickle a ProbedBatchedCalls with the first item it was numbered with."""
+    return ProbedBatchedCalls(*args, first=first)
 
 
 @contextlib.contextmanager
@@ -57,6 +78,7 @@ def instrumented_batches() -> Iterator[None]:
     """Have joblib build its batches as ProbedBatchedCalls while the results are read."""
     saved = joblib_parallel.BatchedCalls
     joblib_parallel.BatchedCalls = ProbedBatchedCalls
+    ProbedBatchedCalls.next_first = 0
     try:
         yield
     finally:
@@ -169,10 +191,10 @@ def run_joblib(ctx: RunContext) -> int:
         )
         if in_process is not None:
             in_process.begin(job, 0, n)
-        if arity == 1:
-            total: int = sum(parallel(call(x) for x in range(n)))
+        if arity == 2:
+            total = ctx.gather(parallel(call(x, x) for x in range(n)))
         else:
-            total = sum(parallel(call(x, x) for x in range(n)))
+            total = ctx.gather(parallel(call(x) for x in ctx.inputs()))
         if in_process is not None:
             in_process.end()
     ctx.stop_clock()

@@ -39,8 +39,8 @@ def run_pool_map(ctx: RunContext) -> int:
     ctx.start_clock()
     pool = _start_pool(ctx)
     with instrumented_pool_tasks():
-        results = pool.map(job, range(ctx.items), ctx.chunksize)
-    total: int = sum(results)
+        results = pool.map(job, ctx.inputs(), ctx.chunksize)
+    total = ctx.gather(results)
     ctx.stop_clock()
     del results
     _finish(ctx, pool)
@@ -50,12 +50,11 @@ def run_pool_map(ctx: RunContext) -> int:
 def run_pool_starmap(ctx: RunContext) -> int:
     """``sum(Pool(K).starmap(job, zip(range(N), range(N)), chunksize))``."""
     job = ctx.job()
-    n = ctx.items
     ctx.start_clock()
     pool = _start_pool(ctx)
     with instrumented_pool_tasks():
-        results = pool.starmap(job, zip(range(n), range(n)), ctx.chunksize)
-    total: int = sum(results)
+        results = pool.starmap(job, ctx.argument_tuples(), ctx.chunksize)
+    total = ctx.gather(results)
     ctx.stop_clock()
     del results
     _finish(ctx, pool)
@@ -70,7 +69,7 @@ def run_pool_imap(ctx: RunContext) -> int:
     ctx.start_clock()
     pool = _start_pool(ctx)
     with instrumented_pool_tasks():
-        total: int = sum(pool.imap_unordered(job, range(ctx.items), ctx.chunksize))
+        total = ctx.gather(pool.imap_unordered(job, ctx.inputs(), ctx.chunksize))
     ctx.stop_clock()
     _finish(ctx, pool)
     return total
@@ -82,7 +81,7 @@ MAP_RULE_NOT_ONE = "auto = map's rule ceil(N / (4K)); the stdlib's own default, 
 
 def _one_argument(strategy: str) -> Callable[[Workload], str | None]:
     def why_not(workload: Workload) -> str | None:
-        if workload.arity == 1:
+        if workload.arity != 2:  # 0: the user's function, checked against it in the conductor
             return None
         return (
             f"{strategy} passes one argument per item and {workload.id} takes two (x, var); "
@@ -127,6 +126,7 @@ POOL_STARMAP = Strategy(
     chunksize_rule=STDLIB_RULE,
     result_bytes_per_item=260,
     explanation="strategies/pool-starmap.md",
+    unpacks_items=True,
     seed_cell="In [13]",
 )
 POOL_IMAP = Strategy(
@@ -139,5 +139,6 @@ POOL_IMAP = Strategy(
     chunked=True,
     chunksize_rule=MAP_RULE_NOT_ONE,
     explanation="strategies/pool-imap.md",
+    unordered_results=True,
 )
 STRATEGIES = (POOL_MAP, POOL_STARMAP, POOL_IMAP)

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import queue as queue_mod
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from mpscope.workers import jobs
 from mpscope.workers.context import RunContext
-from mpscope.workers.probe import ProbeConfig, attach, finish_process, run_range
+from mpscope.workers.probe import ProbeConfig, attach, finish_process, run_items, run_range
 from mpscope.workers.strategy import Strategy
 
 Segment = tuple[Callable[..., int], int, int]  # (job, lo, hi)
@@ -50,15 +50,26 @@ def plan_segments(ctx: RunContext) -> list[list[Segment]]:
 
 
 def process_worker(
-    probe: ProbeConfig, results: Any, index: int, segments: list[Segment], arity: int
+    probe: ProbeConfig,
+    results: Any,
+    index: int,
+    segments: list[Segment],
+    arity: int,
+    own_items: Sequence[Any] | None = None,
 ) -> None:
-    """One worker process: run its segments and put (index, total) or an error on ``results``."""
+    """One worker process: run its segments and put (index, total) or an error on ``results``;
+    with ``own_items`` (the user's job: its one segment's items), the list of their results."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     lane = attach(probe, index)
     try:
-        total = sum(run_range(job, lo, hi, arity, lane) for job, lo, hi in segments)
+        total: Any
+        if own_items is None:
+            total = sum(run_range(job, lo, hi, arity, lane) for job, lo, hi in segments)
+        else:
+            ((job, lo, _),) = segments
+            total = run_items(job, own_items, lo, False, lane)
     except BaseException as exc:  # noqa: BLE001 - reported to the conductor
         finish_process()
         tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
@@ -108,25 +119,27 @@ def run_process_split(ctx: RunContext) -> int:
     results = wctx.Queue()  # a fresh queue for every run
     plans = plan_segments(ctx)
     arity = ctx.workload.arity
+    inputs = ctx.inputs()
+    # the user's job: each process gets its slice of the items (a built-in's are range(N))
+    slices = [inputs[p[0][1] : p[0][2]] if ctx.own else None for p in plans]
     ctx.start_clock()
     procs = [
         wctx.Process(
             target=process_worker,
-            args=(ctx.probe, results, i, plans[i], arity),
+            args=(ctx.probe, results, i, plans[i], arity, slices[i]),
             name=f"mpscope-worker-{i}",
         )
         for i in range(ctx.workers)
     ]
     for proc in procs:
         proc.start()
-    total = 0
-    received: set[int] = set()
+    values: dict[int, Any] = {}
     for _ in procs:
-        status, index, value, tb = _next_result(results, procs, received)
-        received.add(index)
+        status, index, value, tb = _next_result(results, procs, set(values))
         if status == "error":
             raise WorkerRaised(f"worker {index}: {value}", tb)
-        total += value
+        values[index] = value
+    total = ctx.gather_parts(values)  # keyed by worker: their slices are in that order
     ctx.stop_clock()
     # every result has been drained, so joining cannot deadlock on the queue
     ctx.teardown(*(proc.join for proc in procs))

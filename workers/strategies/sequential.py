@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mpscope.workers.context import RunContext
-from mpscope.workers.probe import attach, run_range
+from mpscope.workers.probe import attach, run_items, run_range
 from mpscope.workers.strategy import Strategy
 
 
@@ -12,7 +12,10 @@ def run_sequential(ctx: RunContext) -> int:
     lane = attach(ctx.probe, watch_parent=False)
     job = ctx.job()
     ctx.start_clock()
-    total = run_range(job, 0, ctx.items, ctx.workload.arity, lane)
+    if ctx.own is None:
+        total = run_range(job, 0, ctx.items, ctx.workload.arity, lane)
+    else:
+        total = ctx.gather(run_items(job, ctx.inputs(), 0, False, lane))
     ctx.stop_clock()
     return total
 

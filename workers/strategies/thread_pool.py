@@ -21,11 +21,11 @@ def run_thread_pool(ctx: RunContext) -> int:
     ctx.start_clock()
     pool = ThreadPool(ctx.workers, initializer=init_thread_worker, initargs=(ctx.probe,))
     with instrumented_pool_tasks():
-        if ctx.workload.arity == 1:
-            results = pool.map(job, range(n), ctx.chunksize)
-        else:
+        if ctx.workload.arity == 2:
             results = pool.starmap(job, zip(range(n), range(n)), ctx.chunksize)
-    total: int = sum(results)
+        else:
+            results = pool.map(job, ctx.inputs(), ctx.chunksize)
+    total = ctx.gather(results)
     ctx.stop_clock()
     del results
     ctx.teardown(pool.close, pool.join)
