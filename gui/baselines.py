@@ -11,23 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from mpscope.workers.events import RunFinished
-from mpscope.workers.spec import RunSpec
+from mpscope.workers.spec import RunSpec, problem_of
 from mpscope.workers.strategies import baseline
-from mpscope.workers.workloads import WORKLOADS
 
-BaselineKey = tuple[str, int, int | None, float | None]
+BaselineKey = tuple[tuple[str, object], ...]
 
 
 def baseline_key(spec: RunSpec) -> BaselineKey:
-    """What must match for two runs to be compared: workload, items and job parameters."""
-    workload = WORKLOADS.get(str(spec.workload))
-    takes = workload.params.values() if workload else ()
-    return (
-        str(spec.workload),
-        spec.items or 0,
-        spec.grain if "grain" in takes else None,
-        spec.sleep_ms if "sleep_ms" in takes else None,
-    )
+    """What must match for two runs to be compared (``problem_of``), as a dictionary key."""
+    return tuple(sorted(problem_of(spec).items()))
 
 
 class SequentialBaselines:

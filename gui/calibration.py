@@ -15,7 +15,7 @@ import time
 from collections.abc import Mapping
 
 from mpscope.workers.strategies import STRATEGIES, accepted_workloads
-from mpscope.workers.workloads import DEFAULT_GRAIN, WORKLOADS
+from mpscope.workers.workloads import DEFAULT_GRAIN, WORKLOADS, find_workload
 
 TARGET_SEQUENTIAL_S = 2.5  # what a proposed size should take as a plain for-loop
 RESULT_LIST_CAP_BYTES = 1.5 * 2**30  # largest full result list a proposal may cause
@@ -27,7 +27,8 @@ CALIBRATED = tuple(w.id for w in WORKLOADS.values() if w.sizing == "measured")
 
 
 def _scales_with_grain(workload: str) -> bool:
-    return "grain" in WORKLOADS[workload].params.values()
+    w = find_workload(workload)
+    return w is not None and "grain" in w.params.values()
 
 
 def calibration_disabled() -> bool:
@@ -116,7 +117,8 @@ class ItemProposals:
 
     def item_seconds(self, workload: str, grain: int, sleep_ms: float) -> float | None:
         """Estimated seconds per item of the sequential loop, None if not known."""
-        w = WORKLOADS[workload]
+        w = find_workload(workload)
+        assert w is not None, workload
         if w.sizing == "sleep":
             return sleep_ms / 1000.0 + SLEEP_OVERHEAD_S
         if workload not in CALIBRATED:
@@ -130,7 +132,8 @@ class ItemProposals:
 
     def propose(self, workload: str, grain: int = DEFAULT_GRAIN, sleep_ms: float = 10.0) -> int:
         """Items for about TARGET_SEQUENTIAL_S of sequential work, within the memory cap."""
-        w = WORKLOADS[workload]
+        w = find_workload(workload)
+        assert w is not None, workload
         per_item = self.item_seconds(workload, grain, sleep_ms)
         if per_item is None:
             n = w.default_items

@@ -18,7 +18,7 @@ from mpscope.workers.optional import unavailable_reason
 from mpscope.workers.spec import available_start_methods, default_start_method
 from mpscope.workers.strategies import STRATEGIES
 from mpscope.workers.strategies import why_not as unfit_reason
-from mpscope.workers.workloads import WORKLOADS
+from mpscope.workers.workloads import OWN_WORKLOAD, WORKLOADS, find_workload
 
 
 def start_method_unused(strategy: str) -> str | None:
@@ -71,19 +71,32 @@ def strategy_tip(strategy: str) -> str:
     return f"{info.description}{seed}\n{info.call}"
 
 
+OWN_FUNCTION_LABEL = "Your function…"
+
+
 def workload_tip(workload: str) -> str:
     """What a workload computes, in one tooltip."""
-    w = WORKLOADS[workload]
+    w = find_workload(workload)
+    assert w is not None, workload
+    if w is OWN_WORKLOAD:
+        return (
+            "Run your own function: pick a .py file and one of its functions (and, if you "
+            "like, its inputs)\nresults checked against the plain loop's, item by item"
+        )
     check = f"the closed form {w.formula}" if w.formula else "the sequential loop's results"
     return f"{w.description}\nresult checked against {check}"
 
 
 def populate_workloads(combo: QComboBox) -> None:
-    """One item per workload id, its description as the tooltip."""
+    """One item per workload id, its description as the tooltip; last, the user's own
+    function."""
     combo.clear()
     for w in WORKLOADS.values():
         combo.addItem(w.id, w.id)
         combo.setItemData(combo.count() - 1, workload_tip(w.id), Qt.ItemDataRole.ToolTipRole)
+    combo.insertSeparator(combo.count())
+    combo.addItem(OWN_FUNCTION_LABEL, OWN_WORKLOAD.id)
+    combo.setItemData(combo.count() - 1, workload_tip(OWN_WORKLOAD.id), Qt.ItemDataRole.ToolTipRole)
 
 
 def populate_start_methods(combo: QComboBox) -> None:
@@ -102,6 +115,8 @@ def apply_fit(strategy: str, workloads: QComboBox) -> None:
     """Disable the workloads ``strategy`` cannot run, each with the reason as its tooltip."""
     for i in range(workloads.count()):
         w = workloads.itemData(i)
+        if w is None:
+            continue  # the separator before the user's own function
         reason = unfit_reason(strategy, w)
         item = _item(workloads, i)
         item.setEnabled(reason is None)
@@ -125,7 +140,7 @@ def select_data(combo: QComboBox, value: object) -> bool:
 def first_fitting_workload(strategy: str, preferred: str | None) -> str:
     """``preferred`` if it fits ``strategy``, else the strategy's own default workload, else
     the first workload that fits."""
-    if preferred in WORKLOADS and unfit_reason(strategy, preferred) is None:
+    if preferred and find_workload(preferred) and unfit_reason(strategy, preferred) is None:
         return preferred
     default = STRATEGIES[strategy].default_workload
     if default in WORKLOADS and unfit_reason(strategy, default) is None:

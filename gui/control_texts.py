@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from mpscope.gui.choice_combos import start_method_unused
 from mpscope.workers.spec import RunSpec, cpu_count
 from mpscope.workers.strategies import STRATEGIES
@@ -31,6 +33,14 @@ REMOTE_START_METHOD_TIP = (
     "Not used: the Dask scheduler you named runs its own workers, already started"
 )
 RUN_TIP = "Start the run (Ctrl+R)"
+INPUTS_TIP = (
+    "The items your function is called with: empty for range(N), or module:name / "
+    "file.py:name naming a list, an iterable or a function of no arguments that returns "
+    "one. pool-starmap unpacks each item (a tuple) into arguments. Imported only by "
+    "mpscope's worker processes, never by this window."
+)
+OWN_ITEMS_TIP = "Empty: every item of the inputs; a number N: their first N"
+NO_TARGET = "choose your function: Browse… for a .py file, then pick one of its functions"
 STOP_TIP = "Stop the run: it ends within a second (Esc)"
 
 
@@ -73,3 +83,14 @@ def chunk_hint(strategy: str, spec: RunSpec | None, chosen: int) -> str:
     if chosen and spec.chunksize != auto:
         hint += f" (auto would be {format_count(auto)})"
     return hint
+
+
+def own_call(call: str, target: str, inputs: str) -> str:
+    """A strategy's call written with the user's own names: their function for ``job`` and
+    their inputs for ``range(N)`` (``Pool(K).map(parse_row, rows, chunksize)``)."""
+    function = target.rpartition(":")[2].strip() or "your_function"
+    items = inputs.rpartition(":")[2].strip() or "range(N)"
+    call = re.sub(r"\bjob\b", function, call)
+    if not inputs.strip():
+        return call
+    return call.replace("zip(range(N), range(N))", items).replace("range(N)", items)

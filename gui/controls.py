@@ -29,6 +29,7 @@ from mpscope.gui import choice_combos as combos
 from mpscope.gui import control_texts as texts
 from mpscope.gui.calibration import ItemProposals
 from mpscope.gui.fault_section import FaultSection
+from mpscope.gui.job_target_field import JobTargetField
 from mpscope.gui.naming import named
 from mpscope.gui.settings import ControlChoices
 from mpscope.gui.strategy_options import StrategyOptions
@@ -44,7 +45,12 @@ from mpscope.workers.spec import (
 from mpscope.workers.strategies import STRATEGIES, default_strategy
 from mpscope.workers.units import format_count, parse_count
 from mpscope.workers.validation import validate_spec
-from mpscope.workers.workloads import DEFAULT_GRAIN, DEFAULT_SLEEP_MS, WORKLOADS
+from mpscope.workers.workloads import (
+    DEFAULT_GRAIN,
+    DEFAULT_SLEEP_MS,
+    OWN_WORKLOAD,
+    find_workload,
+)
 
 CHUNKSIZE_MAX = 2_000_000_000  # QSpinBox holds a 32-bit int
 
@@ -116,6 +122,15 @@ class ControlsPanel(QWidget):
         self.workload_combo.setToolTip(texts.WORKLOAD_TIP)
         combos.populate_workloads(self.workload_combo)
         form.addRow("&Workload", self.workload_combo)
+
+        # the user's own function (workload "Your function…") and, optionally, its inputs
+        self.target_field = named(JobTargetField(), "jobTargetField")
+        form.addRow("&Function", self.target_field)
+        self.inputs_edit = named(QLineEdit(), "inputsEdit")
+        self.inputs_edit.setPlaceholderText("range(N), or module:name / file.py:name")
+        self.inputs_edit.setToolTip(texts.INPUTS_TIP)
+        self.inputs_edit.setClearButtonEnabled(True)
+        form.addRow("In&puts", self.inputs_edit)
 
         self.items_edit = named(QLineEdit(), "itemsEdit")
         self.items_edit.setToolTip(texts.ITEMS_TIP)
@@ -206,6 +221,8 @@ class ControlsPanel(QWidget):
 
         self.strategy_combo.currentIndexChanged.connect(self._on_strategy)
         self.workload_combo.currentIndexChanged.connect(self._on_workload)
+        self.target_field.target_changed.connect(self._on_target)
+        self.inputs_edit.editingFinished.connect(self._on_inputs)
         self.items_edit.textEdited.connect(self._on_items_typed)
         self.items_edit.editingFinished.connect(self._tidy_items_text)
         self.items_reset.clicked.connect(self._reset_items)
@@ -260,6 +277,8 @@ class ControlsPanel(QWidget):
             start_method=str(self.start_method_combo.currentData()),
             grain=self.grain_spin.value(),
             sleep_ms=self.sleep_spin.value(),
+            job=self.target_field.target().strip() or None,
+            inputs=self.inputs_edit.text().strip() or None,
             advanced_open=self.advanced.isExpanded(),
         )
         self.options.store(choices)
@@ -280,7 +299,7 @@ class ControlsPanel(QWidget):
             workload = combos.first_fitting_workload(strategy, c.workload)
             self.workload_combo.setCurrentIndex(self.workload_combo.findData(workload))
             combos.apply_fit(strategy, self.workload_combo)
-            self._typed_items = {w: n for w, n in c.items.items() if w in WORKLOADS and n > 0}
+            self._typed_items = {w: n for w, n in c.items.items() if find_workload(w) and n > 0}
             if c.workers is not None:
                 self.workers_spin.setValue(c.workers)
             self.chunksize_spin.setValue(c.chunksize or 0)
@@ -291,6 +310,8 @@ class ControlsPanel(QWidget):
                 self.grain_spin.setValue(c.grain)
             if c.sleep_ms is not None:
                 self.sleep_spin.setValue(c.sleep_ms)
+            self.target_field.set_target(c.job or "")
+            self.inputs_edit.setText(c.inputs or "")
             if c.advanced_open:
                 self.advanced.expand(animate=False)
             self.options.apply(c)
@@ -355,6 +376,33 @@ class ControlsPanel(QWidget):
         self._update_relevance()
         self._evaluate()
 
+    def _on_target(self, target: str) -> None:
+        self.target_field.clear_error()
+        self._update_relevance()
+        self._evaluate()
+
+    def _on_inputs(self) -> None:
+        self.target_field.clear_error()
+        self._update_relevance()  # the call shown is written with the inputs' name
+        self._show_items()
+        self._evaluate()
+
+    def show_job_error(self, message: str) -> None:
+        """An error the run's conductor found in the user's job or inputs, shown under them."""
+        self.target_field.show_error(message)
+
+    def remember_job(self) -> None:
+        """A run of the user's function started: keep its target among the recent ones."""
+        if self.workload == OWN_WORKLOAD.id and self.target_field.target():
+            self.target_field.remember(self.target_field.target())
+
+    def _lacks_target(self) -> bool:
+        return self.workload == OWN_WORKLOAD.id and not self.target_field.target().strip()
+
+    def _all_inputs(self) -> bool:
+        """The user's own function over inputs with no size typed: every input item."""
+        return self.workload == OWN_WORKLOAD.id and bool(self.inputs_edit.text().strip())
+
     def _on_job_parameter(self) -> None:
         if self.workload not in self._typed_items:
             self._show_items()  # the proposal depends on grain / sleep
@@ -385,6 +433,12 @@ class ControlsPanel(QWidget):
 
     def _show_items(self) -> None:
         n = self._typed_items.get(self.workload)
+        if n is None and self._all_inputs():
+            self.items_edit.setText("")
+            self.items_edit.setPlaceholderText("all the inputs")
+            self.items_edit.setToolTip(f"{texts.ITEMS_TIP}\n{texts.OWN_ITEMS_TIP}")
+            return
+        self.items_edit.setPlaceholderText("")
         self.items_edit.setText(format_count(n if n is not None else self.proposed_items()))
         explanation = self.proposals.explain(
             self.workload, self.grain_spin.value(), self.sleep_spin.value()
@@ -395,10 +449,15 @@ class ControlsPanel(QWidget):
     def _update_relevance(self) -> None:
         """Show the job parameters only for their workload; disable what does not apply."""
         info = STRATEGIES[self.strategy]
-        takes = WORKLOADS[self.workload].params.values()
+        workload = find_workload(self.workload)
+        takes = workload.params.values() if workload is not None else ()
+        own = workload is OWN_WORKLOAD
         self.form.setRowVisible(self.grain_spin, "grain" in takes)
         self.form.setRowVisible(self.sleep_spin, "sleep_ms" in takes)
-        self.strategy_call.setText(texts.breakable_code(info.call))
+        self.form.setRowVisible(self.target_field, own)
+        self.form.setRowVisible(self.inputs_edit, own)
+        call = texts.own_call(info.call, self.target_field.target(), self.inputs_edit.text())
+        self.strategy_call.setText(texts.breakable_code(call if own else info.call))
         self.workers_spin.setEnabled(info.multi_worker)
         self.workers_spin.setToolTip(texts.workers_tip(self.strategy))
         self.chunksize_spin.setEnabled(info.chunked)
@@ -420,14 +479,20 @@ class ControlsPanel(QWidget):
         self._spec = None
         items_problem: str | None = None
         spec_problem: str | None = None
+        items: int | None
         try:
             items = parse_count(self.items_edit.text())
         except ValueError as exc:
             items_problem = f"items {exc}"
             items = None
-        if items is not None:
+        every_input = self._all_inputs() and not self.items_edit.text().strip()
+        if every_input:
+            items, items_problem = 0, None  # every input item (counted by the conductor)
+        if items is not None and self._lacks_target():
+            spec_problem = texts.NO_TARGET
+        elif items is not None:
             try:
-                self._spec = validate_spec(self._raw_spec(items))
+                self._spec = validate_spec(self._raw_spec(None if every_input else items))
             except SpecError as exc:
                 message = str(exc)
                 if message.startswith("items "):
@@ -446,17 +511,21 @@ class ControlsPanel(QWidget):
         self._update_buttons()
         self.choices_changed.emit()
 
-    def _raw_spec(self, items: int) -> RunSpec:
+    def _raw_spec(self, items: int | None) -> RunSpec:
+        """The spec the controls show, ``items`` None: every item of the user's inputs."""
+        own = self.workload == OWN_WORKLOAD.id
         return RunSpec(
             strategy=self.strategy,
             workload=self.workload,
             items=items,
+            job=self.target_field.target().strip() if own else None,
+            inputs=(self.inputs_edit.text().strip() or None) if own else None,
             workers=self.workers_spin.value(),
             chunksize=self.chunksize_spin.value() or None,
             start_method=str(self.start_method_combo.currentData()),
             grain=self.grain_spin.value(),
             sleep_ms=self.sleep_spin.value(),
-            inject=self.advanced.inject(items),
+            inject=self.advanced.inject(items or 0),
             **self.options.spec_fields(self.strategy),
         )
 

@@ -44,6 +44,7 @@ from mpscope.gui.status import RunStatusBar
 from mpscope.gui.summary_view import SummaryView
 from mpscope.gui.theme import apply_theme
 from mpscope.gui.views import LiveView, ProgressView, ResourcesPlot, ThroughputPlot, TimelinePlot
+from mpscope.workers.events import RunFailed
 
 LEFT_WIDTH = 340
 FINAL_REFRESH_STEP_MS = 25  # between the views' final refreshes when a run ends
@@ -209,6 +210,7 @@ class MainWindow(QMainWindow):
         save_choices(self.controls.choices())
         if not self.controller.start(spec):
             return False
+        self.controls.remember_job()
         self.summary.show_running(spec)
         self.pages.setCurrentIndex(0)
         self.redraw()
@@ -227,6 +229,8 @@ class MainWindow(QMainWindow):
 
     def _on_run_ended(self, outcome: object) -> None:
         self.redraw_timer.stop()
+        if isinstance(outcome, RunFailed) and outcome.refused:  # the user's job cannot run
+            self.controls.show_job_error(outcome.error)
         if self.model.spec is not None:
             self.baselines.record(self.model.spec, outcome)
             baseline = self.baselines.wall_s(self.model.spec)

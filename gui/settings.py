@@ -39,6 +39,9 @@ class ControlChoices:
     start_method: str | None = None
     grain: int | None = None
     sleep_ms: float | None = None
+    # the user's own function ("module:function" or "file.py:function") and its inputs
+    job: str | None = None
+    inputs: str | None = None
     advanced_open: bool = False
     # the strategies' own options (gui.strategy_options), by RunSpec field: lock, delay_s...
     options: dict[str, Any] = field(default_factory=dict)
@@ -99,6 +102,8 @@ def load_choices(settings: QSettings | None = None) -> ControlChoices:
             start_method=text("start_method"),
             grain=_int_or_none(s.value("grain")),
             sleep_ms=_float_or_none(s.value("sleep_ms")),
+            job=text("job"),
+            inputs=text("inputs"),
             advanced_open=_flag(s.value("advanced_open")),
             options={o.field: option_value(o) for o in _all_options() if s.contains(o.field)},
         )
@@ -118,6 +123,8 @@ def save_choices(choices: ControlChoices, settings: QSettings | None = None) -> 
         "start_method",
         "grain",
         "sleep_ms",
+        "job",
+        "inputs",
     ):
         value = getattr(choices, key)
         if value is None:

@@ -24,7 +24,7 @@ from mpscope.gui.choice_combos import start_method_unused
 from mpscope.gui.naming import named
 from mpscope.gui.run_model import RunModel
 from mpscope.workers.events import RunCancelled, RunFailed, RunFinished, RunStatus
-from mpscope.workers.spec import RunSpec
+from mpscope.workers.spec import RunSpec, job_label
 from mpscope.workers.strategies import baseline
 from mpscope.workers.units import format_count, format_rate, format_seconds
 from mpscope.workers.workloads import WORKLOADS
@@ -41,7 +41,7 @@ FIGURES = (
 
 def describe_spec(spec: RunSpec) -> str:
     """One line naming a run: strategy · workload · N · K · chunksize · start method."""
-    parts = [str(spec.strategy), str(spec.workload), f"N={format_count(spec.items or 0)}"]
+    parts = [str(spec.strategy), job_label(spec), f"N={format_count(spec.items or 0)}"]
     takes = WORKLOADS[str(spec.workload)].params.values() if spec.workload in WORKLOADS else ()
     if "grain" in takes:
         parts.append(f"grain {format_count(spec.grain)}")
@@ -195,7 +195,9 @@ class SummaryView(QWidget):
         )
         self.values["probe"].setText(f"{probe:.2f}% ({format_seconds(out.probe_cpu_s)} CPU)")
         self.values["speedup"].setText(speedup_text(spec, out.wall_s, baseline_s))
-        if out.correct is None or out.expected is None:
+        if spec.job is not None:  # the user's function: its results against the loop's
+            self._show_own_check(out)
+        elif out.correct is None or out.expected is None:
             self._set_status(RunStatus.FINISHED, "unchecked")
             self.check.setText(
                 f"result {format_count(out.result)}: nothing to check it against (unchecked)"
@@ -215,6 +217,18 @@ class SummaryView(QWidget):
             )
         self.check.setProperty("verdict", "correct" if out.correct else "wrong")
         self._show_parts(figures=True, check=True)
+
+    def _show_own_check(self, out: RunFinished) -> None:
+        line = str(out.extra.get("check_line", ""))
+        if out.correct is None:
+            self._set_status(RunStatus.FINISHED, "unchecked")
+            self.check.setText(f"{format_count(out.result)} results, unchecked: {line}")
+        elif out.correct:
+            self._set_status(RunStatus.FINISHED, "correct")
+            self.check.setText(f"✓ correct: matches the sequential loop ({line})")
+        else:
+            self._set_status(RunStatus.FAILED, "WRONG")
+            self.check.setText(f"✗ WRONG: does not match the sequential loop: {line}")
 
     # -- helpers -------------------------------------------------------------------------------
     def _set_status(self, state: RunStatus, text: str) -> None:

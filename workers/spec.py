@@ -12,7 +12,7 @@ import os
 import sys
 from dataclasses import dataclass
 
-from mpscope.workers.workloads import DEFAULT_GRAIN, DEFAULT_SLEEP_MS
+from mpscope.workers.workloads import DEFAULT_GRAIN, DEFAULT_SLEEP_MS, find_workload
 
 START_METHODS = ("fork", "forkserver", "spawn")
 MAX_GRAIN = 10_000_000
@@ -92,6 +92,28 @@ class RunSpec:
     def inject_at(self) -> int | None:
         """The item at which the injected fault fires, if any."""
         return int(self.inject.partition("@")[2]) if self.inject else None
+
+
+def problem_of(spec: RunSpec) -> dict[str, object]:
+    """What two runs must share to have computed the same thing (and so be compared): the
+    workload and N, the job's own parameters (heavy's grain, sleep's sleep_ms) and, for the
+    user's own function, the job and its inputs. The keys are the run records' (``--json``)."""
+    problem: dict[str, object] = {"workload": spec.workload, "items": spec.items}
+    workload = find_workload(str(spec.workload))
+    for name in workload.params.values() if workload is not None else ():
+        problem[name] = getattr(spec, name)
+    if spec.job is not None:
+        problem.update(job=spec.job, inputs=spec.inputs)
+    return problem
+
+
+def job_label(spec: RunSpec) -> str:
+    """What a run computes, for people: the workload (``square``), or the user's function and
+    its inputs (``parse_row over rows``; ``slow`` alone over range(N))."""
+    if spec.job is None:
+        return str(spec.workload)
+    function = spec.job.rpartition(":")[2]
+    return f"{function} over {spec.inputs.rpartition(':')[2]}" if spec.inputs else function
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from mpscope.workers.compare import (
     plan_grain_sweep,
     plan_matrix,
 )
-from mpscope.workers.spec import RunSpec, SpecError
+from mpscope.workers.spec import RunSpec, SpecError, job_label
 from mpscope.workers.strategies import STRATEGIES, default_strategy
 from mpscope.workers.units import format_count
 from mpscope.workers.workloads import WORKLOADS
@@ -24,7 +24,8 @@ from mpscope.workers.workloads import WORKLOADS
 
 def job_line(spec: RunSpec) -> str:
     """'square · N=1,000,000 · forkserver · chunksize auto'."""
-    parts = [str(spec.workload), f"N={format_count(spec.items or 0)}"]
+    items = format_count(spec.items) if spec.items else "all the inputs"
+    parts = [job_label(spec), f"N={items}"]
     workload = WORKLOADS.get(str(spec.workload))
     takes = workload.params.values() if workload else ()
     if "grain" in takes:

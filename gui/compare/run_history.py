@@ -15,19 +15,15 @@ from PySide6.QtCore import QObject, Signal
 
 from mpscope.workers.compare.summary import hostname_of, is_baseline, is_good
 from mpscope.workers.records.history import HistoryError, HistoryStore, StoredRun, machine_info
-from mpscope.workers.spec import RunSpec
-from mpscope.workers.workloads import WORKLOADS
+from mpscope.workers.spec import RunSpec, problem_of
 
 IN_MEMORY = ":memory:"
 
 
 def same_problem(record: dict[str, Any], spec: RunSpec) -> bool:
-    """True if ``record`` computed the job ``spec`` describes (workload, items, grain, sleep)."""
-    if record.get("workload") != spec.workload or record.get("items") != spec.items:
-        return False
-    workload = WORKLOADS.get(str(spec.workload))
-    takes = workload.params.values() if workload else ()
-    return all(record.get(name) == getattr(spec, name) for name in takes)
+    """True if ``record`` computed the job ``spec`` describes (``problem_of``: workload,
+    items, the job's parameters, the user's function and inputs)."""
+    return all(record.get(name) == value for name, value in problem_of(spec).items())
 
 
 class RunHistory(QObject):

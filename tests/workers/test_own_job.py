@@ -275,3 +275,19 @@ def test_results_are_compared_item_by_item_or_as_a_multiset() -> None:
     assert check_results([{"a": 2}, [1]], unhashable, ordered=False).correct is True
     nan = check_results([math.nan], [math.nan], ordered=True)
     assert nan.correct is None and "NaN" in nan.line
+
+
+@pytest.mark.timeout(120)
+def test_compare_runs_the_users_function_and_its_verdict_names_it(user_folder: Path) -> None:
+    proc = mpscope(
+        "compare", "--job", "workers:measure", "--inputs", "workers:rows",
+        "-s", "sequential,pool-map", "-k", "2", "-r", "1", "--json", "--no-history",
+        "--no-progress",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert [run["strategy"] for run in report["runs"]] == ["sequential", "pool-map"]
+    assert {run["job"] for run in report["runs"]} == {"workers:measure"}
+    assert all(run["correct"] is True and run["items"] == 600 for run in report["runs"])
+    assert {cell["job"] for cell in report["summary"]} == {"workers:measure"}
+    assert "measure" in report["verdict"]

@@ -41,9 +41,11 @@ def hostname_of(record: dict[str, Any]) -> str | None:
 
 
 def job_key(record: dict[str, Any]) -> JobKey:
-    """What a record computed, and where: runs with equal keys are comparable."""
+    """What a record computed, and where: runs with equal keys are comparable (the user's
+    own function counts as a workload of its own, with its inputs)."""
+    job = record.get("job")
     return (
-        record["workload"],
+        record["workload"] if not job else f"{job} over {record.get('inputs') or 'range(N)'}",
         record["items"],
         record.get("grain"),
         record.get("sleep_ms"),
@@ -103,6 +105,7 @@ class CellSummary:
     speedup_min: float | None
     speedup_max: float | None
     efficiency: float | None
+    job: str | None = None  # the user's own function ("module:function"), if it was one
 
     @property
     def failed(self) -> int:
@@ -119,7 +122,7 @@ class CellSummary:
     def as_dict(self) -> dict[str, Any]:
         """The summary as a JSON-ready dict (``hostname``, ``grain``, ``sleep_ms`` only if set)."""
         out = asdict(self)
-        for optional in ("hostname", "grain", "sleep_ms"):
+        for optional in ("hostname", "grain", "sleep_ms", "job"):
             if out[optional] is None:
                 del out[optional]
         return out
@@ -148,7 +151,8 @@ def summarize(records: Sequence[dict[str, Any]]) -> list[CellSummary]:
     base = baselines(records)
     out: list[CellSummary] = []
     for key, group in groups.items():
-        workload, items, grain, sleep_ms, hostname, strategy, workers, chunksize, method = key
+        _, items, grain, sleep_ms, hostname, strategy, workers, chunksize, method = key
+        workload, job = group[0]["workload"], group[0].get("job")
         good = [r for r in group if is_good(r)]
         walls = [float(r["wall_s"]) for r in good]
         rates = [float(r["items_per_s"]) for r in good if r.get("items_per_s")]
@@ -181,6 +185,7 @@ def summarize(records: Sequence[dict[str, Any]]) -> list[CellSummary]:
                 speedup_min=_ratio(baseline, slowest),
                 speedup_max=_ratio(baseline, fastest),
                 efficiency=None if speedup is None else speedup / workers,
+                job=job,
             )
         )
     return out

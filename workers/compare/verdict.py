@@ -107,8 +107,13 @@ def _strategy_sentence(cells: list[CellSummary], base_wall_s: float, cores: int 
     )
 
 
+def _function(cell: CellSummary) -> str | None:
+    """The user's own function's name (``parse_row``), if the cell ran one."""
+    return cell.job.rpartition(":")[2] if cell.job else None
+
+
 def _job_label(cell: CellSummary) -> str:
-    label = f"{cell.workload} N={format_count(cell.items)}"
+    label = f"{_function(cell) or cell.workload} N={format_count(cell.items)}"
     if cell.grain is not None:
         label += f" grain {format_count(cell.grain)}"
     if cell.hostname:
@@ -129,15 +134,18 @@ def _job_verdict(cells: list[CellSummary], cores: int | None) -> list[str]:
     ]
     measured = [c for c in cells if not is_baseline(c.strategy) and c.speedup is not None]
     winner = max(measured, key=lambda c: c.speedup or 0.0, default=None)
+    function = _function(base)
     if winner is not None and (winner.speedup or 0.0) >= FASTER:
+        chunks = f" and chunksize {format_count(winner.chunksize)}" if winner.chunksize else ""
         sentences.append(
-            f"Best here: {winner.strategy} with {_workers(winner.workers)} "
+            f"Best here{f' for {function}' if function else ''}: {winner.strategy} with "
+            f"{_workers(winner.workers)}{chunks if function else ''} "
             f"({_times(winner.speedup or 0.0)} the loop's speed)."
         )
     elif by_strategy:
         sentences.append(
-            "Nothing beat the plain loop for this job on this machine: keep it sequential, "
-            "or give each item more work."
+            f"Nothing beat the plain loop for {function or 'this job'} on this machine: keep it "
+            "sequential, or give each item more work."
         )
     io_bound = WORKLOADS[base.workload].io_bound if base.workload in WORKLOADS else False
     if base.median_cpu_s is not None and not io_bound:

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Iterator, Mapping
 
 from mpscope.workers.strategy import Strategy
-from mpscope.workers.workloads import WORKLOADS, Workload
+from mpscope.workers.workloads import WORKLOADS, Workload, find_workload
 
 BUILT_IN = (
     "mpscope.workers.strategies.sequential",
@@ -126,7 +126,7 @@ def default_strategy() -> Strategy:
 def why_not(strategy: Strategy | str, workload: Workload | str) -> str | None:
     """Why ``strategy`` cannot run ``workload`` (one line), or None if the pair fits."""
     s = strategy if isinstance(strategy, Strategy) else all_strategies().get(strategy)
-    w = workload if isinstance(workload, Workload) else WORKLOADS.get(workload)
+    w = workload if isinstance(workload, Workload) else find_workload(workload)
     if s is None or w is None:
         return None
     if w.shared_state and not s.shares_state:

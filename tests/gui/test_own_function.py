@@ -1,0 +1,113 @@
+"""The window with the user's own function: picked from a file without importing it, run
+under a strategy, checked against the loop, its refusals shown under the field."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from ui_steps import child, choose, retype
+
+from mpscope.gui.main_window import MainWindow
+from mpscope.gui.settings import load_choices
+
+USER_MODULE = """
+import os
+
+MARK = os.environ.get("MPSCOPE_TEST_MARK")
+if MARK:  # who imported me
+    with open(MARK, "a") as mark:
+        mark.write(f"{os.getpid()}\\n")
+
+
+def word_lengths(line):
+    return sum(len(word) for word in line.split())
+
+
+def pair(a, b):
+    return a + b
+
+
+lines = [f"line {i} " + "word " * (i % 9) for i in range(300)]
+"""
+
+
+@pytest.fixture
+def user_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The user's module in a folder of its own, with a marker of who imported it."""
+    path = tmp_path / "text_jobs.py"
+    path.write_text(USER_MODULE)
+    monkeypatch.setenv("MPSCOPE_TEST_MARK", str(tmp_path / "imported-by"))
+    return path
+
+
+def wait_ended(qtbot, w: MainWindow) -> None:
+    qtbot.waitUntil(
+        lambda: w.controller.state in ("finished", "failed", "cancelled"), timeout=60_000
+    )
+
+
+def pick_function(qtbot, w: MainWindow, path: Path, function: str, inputs: str) -> None:
+    """Choose "Your function…", Browse… to ``path``, pick ``function``, type ``inputs``."""
+    choose(child(w, "workloadCombo"), "function")
+    field = child(w, "jobTargetField")
+    field.ask_for_file = lambda: str(path)
+    qtbot.mouseClick(child(w, "targetBrowseButton"), Qt.MouseButton.LeftButton)
+    choose(child(w, "targetFunctionCombo"), function)
+    retype(qtbot, child(w, "inputsEdit"), inputs)
+    child(w, "inputsEdit").editingFinished.emit()
+
+
+@pytest.mark.timeout(90)
+def test_a_users_function_runs_from_the_window_checked_against_the_loop(
+    qtbot, window, user_file: Path
+):
+    choose(child(window, "strategyCombo"), "pool-map")
+    assert not child(window, "jobTargetField").isVisible()
+    pick_function(qtbot, window, user_file, "word_lengths", f"{user_file}:lines")
+    assert child(window, "jobTargetField").isVisible()
+    assert child(window, "itemsEdit").placeholderText() == "all the inputs"
+    # the call under Strategy is written with the user's own names
+    assert "word_lengths" in child(window, "strategyCall").text().replace("\u200b", "")
+    assert child(window, "runButton").isEnabled(), window.controls.problem()
+    qtbot.mouseClick(child(window, "runButton"), Qt.MouseButton.LeftButton)
+    wait_ended(qtbot, window)
+    assert window.controller.state == "finished", child(window, "summaryError").text()
+    check = child(window, "summaryCheck").text()
+    assert "matches the sequential loop" in check and "300" in check
+    assert "word_lengths over lines" in child(window, "summaryTitle").text()
+    # the window's own process never imported the user's module
+    importers = {int(p) for p in (user_file.parent / "imported-by").read_text().split()}
+    assert importers and os.getpid() not in importers
+    assert "text_jobs" not in sys.modules
+    # the target is remembered, for the next launch too
+    target = f"{user_file}:word_lengths"
+    assert child(window, "jobTargetField").recent_targets()[0] == target
+    assert load_choices().job == target and load_choices().inputs == f"{user_file}:lines"
+
+
+@pytest.mark.timeout(60)
+def test_a_function_that_cannot_run_is_refused_under_its_field(qtbot, window, user_file: Path):
+    choose(child(window, "strategyCombo"), "pool-map")
+    pick_function(qtbot, window, user_file, "pair", "")
+    assert child(window, "itemsEdit").text()  # range(N): a size is proposed
+    qtbot.mouseClick(child(window, "runButton"), Qt.MouseButton.LeftButton)
+    wait_ended(qtbot, window)
+    assert window.controller.state == "failed"
+    message = child(window, "targetMessage")
+    assert message.isVisible()
+    assert "pool-map calls pair with 1 argument" in message.text()
+    assert "\n" not in message.text()
+    # choosing another function clears it, and that one runs
+    choose(child(window, "targetFunctionCombo"), "word_lengths")
+    assert not message.isVisible()
+
+
+def test_without_a_function_run_says_what_to_choose(qtbot, window):
+    choose(child(window, "workloadCombo"), "function")  # a fresh window: none chosen yet
+    assert child(window, "jobTargetField").target() == ""
+    assert not child(window, "runButton").isEnabled()
+    assert "choose your function" in (window.controls.problem() or "")
