@@ -159,10 +159,12 @@ def validate_spec(spec: RunSpec) -> ResolvedSpec:
         raise SpecError(reason)
 
     items = workload.default_items if spec.items is None else spec.items
-    if not isinstance(items, int) or items < 1:
+    if spec.inputs is not None and not spec.items:
+        # every item of the inputs (None, or 0 in a spec resolved so): counted in the
+        # conductor, the only process of mpscope that imports them
+        items = 0
+    elif not isinstance(items, int) or items < 1:
         raise SpecError(f"items {items} is too small: allowed 1 or more")
-    if spec.inputs is not None and spec.items is None:
-        items = 0  # every item of the inputs: counted in the conductor, which imports them
     _check_memory(strategy, items)
 
     workers = (strategy.default_workers or cpu_count()) if spec.workers is None else spec.workers

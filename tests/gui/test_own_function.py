@@ -111,3 +111,33 @@ def test_without_a_function_run_says_what_to_choose(qtbot, window):
     assert child(window, "jobTargetField").target() == ""
     assert not child(window, "runButton").isEnabled()
     assert "choose your function" in (window.controls.problem() or "")
+
+
+@pytest.mark.timeout(120)
+def test_compare_runs_the_users_function_and_the_verdict_names_it(
+    qtbot, window, user_file: Path
+):
+    choose(child(window, "strategyCombo"), "pool-map")
+    pick_function(qtbot, window, user_file, "word_lengths", f"{user_file}:lines")
+    window.pages.setCurrentWidget(window.compare)
+    page = window.compare
+    setup = page.setup
+    with qtbot.waitSignal(page.plan_updated, timeout=5_000):
+        for strategy, check in setup.strategy_checks.items():
+            if check.isEnabled() and check.isChecked() != (strategy == "pool-map"):
+                check.setChecked(strategy == "pool-map")
+        combo = child(window, "compareWorkers")
+        combo.lineEdit().selectAll()
+        qtbot.keyClicks(combo.lineEdit(), "2")
+        child(window, "compareRepeats").setValue(1)
+    assert "word_lengths over lines" in child(window, "compareJob").text()
+    with qtbot.waitSignal(page.driver.finished, timeout=90_000) as done:
+        qtbot.mouseClick(child(window, "compareButton"), Qt.MouseButton.LeftButton)
+    assert done.args == [False]
+    rows = [page.runs_model.row_values(i) for i in range(page.runs_model.rowCount())]
+    assert [(r["strategy"], r["correct"]) for r in rows] == [
+        ("sequential", True),
+        ("pool-map", True),
+    ]
+    assert "word_lengths" in child(window, "compareVerdict").text()
+    assert "text_jobs" not in sys.modules
