@@ -114,9 +114,7 @@ def test_without_a_function_run_says_what_to_choose(qtbot, window):
 
 
 @pytest.mark.timeout(120)
-def test_compare_runs_the_users_function_and_the_verdict_names_it(
-    qtbot, window, user_file: Path
-):
+def test_compare_runs_the_users_function_and_the_verdict_names_it(qtbot, window, user_file: Path):
     choose(child(window, "strategyCombo"), "pool-map")
     pick_function(qtbot, window, user_file, "word_lengths", f"{user_file}:lines")
     window.pages.setCurrentWidget(window.compare)
