@@ -31,6 +31,7 @@ from mpscope.gui.calibration import ItemProposals
 from mpscope.gui.fault_section import FaultSection
 from mpscope.gui.job_target_field import JobTargetField
 from mpscope.gui.naming import named
+from mpscope.gui.own_estimate_note import OwnEstimateNote
 from mpscope.gui.settings import ControlChoices
 from mpscope.gui.strategy_options import StrategyOptions
 from mpscope.workers.spec import (
@@ -131,6 +132,8 @@ class ControlsPanel(QWidget):
         self.inputs_edit.setToolTip(texts.INPUTS_TIP)
         self.inputs_edit.setClearButtonEnabled(True)
         form.addRow("In&puts", self.inputs_edit)
+        self.estimate_note = OwnEstimateNote()
+        form.addRow("", self.estimate_note)
 
         self.items_edit = named(QLineEdit(), "itemsEdit")
         self.items_edit.setToolTip(texts.ITEMS_TIP)
@@ -263,6 +266,10 @@ class ControlsPanel(QWidget):
         """A run is live (Run disabled, Stop enabled) or not."""
         self._busy = busy
         self._update_buttons()
+        if busy:
+            self.estimate_note.pause()
+        else:
+            self._update_estimate()
 
     # -- choices (settings) --------------------------------------------------------------------
     def choices(self) -> ControlChoices:
@@ -456,6 +463,7 @@ class ControlsPanel(QWidget):
         self.form.setRowVisible(self.sleep_spin, "sleep_ms" in takes)
         self.form.setRowVisible(self.target_field, own)
         self.form.setRowVisible(self.inputs_edit, own)
+        self.form.setRowVisible(self.estimate_note, own)
         call = texts.own_call(info.call, self.target_field.target(), self.inputs_edit.text())
         self.strategy_call.setText(texts.breakable_code(call if own else info.call))
         self.workers_spin.setEnabled(info.multi_worker)
@@ -509,7 +517,21 @@ class ControlsPanel(QWidget):
         self.items_edit.style().polish(self.items_edit)
         self._update_chunk_hint()
         self._update_buttons()
+        self._update_estimate()
         self.choices_changed.emit()
+
+    def _update_estimate(self) -> None:
+        """Measure the user's function before it runs (its cost per item, the break-even N)."""
+        if self._busy:
+            return  # measuring would take CPU from the run: after it
+        if self._spec is not None and self._spec.job is not None:
+            self.estimate_note.request(self._spec, STRATEGIES[self.strategy].unpacks_items)
+        else:
+            self.estimate_note.clear()
+
+    def shutdown(self) -> None:
+        """The window closes: end any measurement under way."""
+        self.estimate_note.shutdown()
 
     def _raw_spec(self, items: int | None) -> RunSpec:
         """The spec the controls show, ``items`` None: every item of the user's inputs."""

@@ -310,6 +310,7 @@ class MainWindow(QMainWindow):
             self.controller.shutdown()
             self.background.shutdown()
             self.compare.shutdown()
+            self.controls.shutdown()
         event.accept()
 
     # -- dialogs -------------------------------------------------------------------------------

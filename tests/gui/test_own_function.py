@@ -139,3 +139,22 @@ def test_compare_runs_the_users_function_and_the_verdict_names_it(qtbot, window,
     ]
     assert "word_lengths" in child(window, "compareVerdict").text()
     assert "text_jobs" not in sys.modules
+
+
+@pytest.mark.timeout(60)
+def test_before_a_run_an_estimate_says_what_an_item_costs_and_from_what_n_processes_pay(
+    qtbot, window, user_file: Path
+):
+    choose(child(window, "strategyCombo"), "pool-map")
+    pick_function(qtbot, window, user_file, "word_lengths", f"{user_file}:lines")
+    note = child(window, "ownEstimateNote")
+    qtbot.waitUntil(lambda: note.text().startswith("Estimate: "), timeout=30_000)
+    estimate = note.estimate
+    assert estimate is not None and estimate.per_item_s > 0 and estimate.items_timed > 0
+    assert estimate.pool_startup_s > 0 and estimate.task_round_trip_s > 0
+    assert f"pay off from about {estimate.break_even_items:,} items" in note.text()
+    assert "text_jobs" not in sys.modules  # measured in a process of its own
+    # a function that cannot take the items is said so instead
+    choose(child(window, "targetFunctionCombo"), "pair")
+    qtbot.waitUntil(lambda: note.text().startswith("no estimate: "), timeout=30_000)
+    assert "pair" in note.text() and "\n" not in note.text()

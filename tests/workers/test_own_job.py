@@ -8,6 +8,7 @@ import math
 import os
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,8 @@ from engine_steps import mpscope
 from mpscope.workers import RunSpec, start_run
 from mpscope.workers.events import Progress, RunCancelled, RunFailed, RunFinished, TaskSpan
 from mpscope.workers.optional import unavailable_reason
-from mpscope.workers.own_job import check_results
+from mpscope.workers.own_estimate import Estimate, estimate_own_job
+from mpscope.workers.own_job import OwnJobRefused, check_results
 
 # the user's module, named as users name theirs: workers.py (mpscope's own is mpscope.workers)
 USER_MODULE = """
@@ -291,3 +293,25 @@ def test_compare_runs_the_users_function_and_its_verdict_names_it(user_folder: P
     assert all(run["correct"] is True and run["items"] == 600 for run in report["runs"])
     assert {cell["job"] for cell in report["summary"]} == {"workers:measure"}
     assert "measure" in report["verdict"]
+
+
+def test_the_break_even_size_follows_from_the_measured_costs() -> None:
+    estimate = Estimate(
+        per_item_s=1e-3, items_timed=10, pool_startup_s=0.2, task_round_trip_s=1e-4, workers=2
+    )
+    # (0.2 s + 4 x 2 tasks x 0.1 ms) / (1 ms x (1 - 1/2)) = 401.6
+    assert estimate.break_even_items == 402
+    assert "2 processes pay off from about 402 items" in estimate.line()
+    assert replace(estimate, workers=1).break_even_items is None
+
+
+@pytest.mark.timeout(60)
+def test_an_estimate_measures_items_in_its_own_process_and_can_be_ended(user_folder: Path) -> None:
+    estimate = estimate_own_job("workers:slow_measure", "workers:rows", "forkserver", 2)
+    assert estimate is not None and 0.004 < estimate.per_item_s < 0.5
+    assert os.getpid() not in _importers(user_folder)
+    with pytest.raises(OwnJobRefused, match="took longer than 1 s"):
+        estimate_own_job("hangs:f", None, "forkserver", 2, limit_s=1)
+    t0 = time.monotonic()
+    assert estimate_own_job("hangs:f", None, "forkserver", 2, should_stop=lambda: True) is None
+    assert time.monotonic() - t0 < 5
