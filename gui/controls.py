@@ -84,6 +84,8 @@ class ControlsPanel(QWidget):
     strategy_changed = Signal(str)
     # fires when a strategy change forced another workload; the argument says which and why
     workload_notice = Signal(str)
+    # the user's function or inputs changed (the explanation's code is written with them)
+    job_names_changed = Signal()
 
     def __init__(self, choices: ControlChoices | None = None, parent: QWidget | None = None):
         super().__init__(parent)
@@ -394,6 +396,15 @@ class ControlsPanel(QWidget):
         self._show_items()
         self._evaluate()
 
+    def job_names(self) -> tuple[str, str | None] | None:
+        """The user's function and inputs as their code names them (``parse_row``, ``rows``;
+        inputs None: range(N)), while "Your function…" is chosen with a target."""
+        target = self.target_field.target().strip()
+        if self.workload != OWN_WORKLOAD.id or ":" not in target:
+            return None
+        inputs = self.inputs_edit.text().strip()
+        return target.rpartition(":")[2], inputs.rpartition(":")[2] if inputs else None
+
     def show_job_error(self, message: str) -> None:
         """An error the run's conductor found in the user's job or inputs, shown under them."""
         self.target_field.show_error(message)
@@ -465,6 +476,7 @@ class ControlsPanel(QWidget):
         self.form.setRowVisible(self.inputs_edit, own)
         self.form.setRowVisible(self.estimate_note, own)
         call = texts.own_call(info.call, self.target_field.target(), self.inputs_edit.text())
+        self.job_names_changed.emit()
         self.strategy_call.setText(texts.breakable_code(call if own else info.call))
         self.workers_spin.setEnabled(info.multi_worker)
         self.workers_spin.setToolTip(texts.workers_tip(self.strategy))

@@ -6,6 +6,8 @@ for in the live plots, and the few lines of code it amounts to.
 
 from __future__ import annotations
 
+import re
+
 from PySide6.QtGui import (
     QFontDatabase,
     QTextBlockFormat,
@@ -21,18 +23,31 @@ from mpscope.workers.strategies import STRATEGIES
 HEADING_SCALE = {1: 1.3, 2: 1.1, 3: 1.0}
 
 
-def explanation_markdown(strategy: str) -> str:
+def explanation_markdown(strategy: str, names: tuple[str, str | None] | None = None) -> str:
     """The Markdown text for ``strategy``: its explanation file, or (none, or missing) a short
-    stand-in made of its description and call."""
+    stand-in made of its description and call. ``names``: the user's own function and inputs
+    (None: range(N)), written into the code blocks in place of ``job`` and ``range(N)``."""
     info = STRATEGIES.get(strategy)
     if info is None:
         return f"# {strategy}\n\nNo explanation is available for this strategy."
+    text = f"# {strategy}\n\n{info.description}.\n\n```python\n{info.call}\n```\n"
     try:
         if info.explanation:
-            return resources.read_text(info.explanation)
+            text = resources.read_text(info.explanation)
     except (FileNotFoundError, OSError):
         pass
-    return f"# {strategy}\n\n{info.description}.\n\n```python\n{info.call}\n```\n"
+    return text if names is None else _with_names(text, *names)
+
+
+def _with_names(markdown: str, function: str, items: str | None) -> str:
+    """``markdown`` with the code blocks (between ``` fences) written with the user's names."""
+    parts = markdown.split("```")
+    for i in range(1, len(parts), 2):  # the odd parts are inside fences
+        code = re.sub(r"\bjob\b", function, parts[i])
+        if items:
+            code = code.replace("zip(range(N), range(N))", items).replace("range(N)", items)
+        parts[i] = code
+    return "```".join(parts)
 
 
 class ExplanationView(QTextBrowser):
@@ -44,13 +59,15 @@ class ExplanationView(QTextBrowser):
         self.setOpenExternalLinks(True)
         self.setToolTip("")
         self.strategy: str | None = None
+        self.names: tuple[str, str | None] | None = None
 
-    def show_strategy(self, strategy: str) -> None:
-        """Show ``strategy``'s explanation (scrolled to the top)."""
-        if strategy == self.strategy:
+    def show_strategy(self, strategy: str, names: tuple[str, str | None] | None = None) -> None:
+        """Show ``strategy``'s explanation (scrolled to the top), its code written with the
+        user's function and inputs when ``names`` gives them."""
+        if (strategy, names) == (self.strategy, self.names):
             return
-        self.strategy = strategy
-        self.setMarkdown(explanation_markdown(strategy))
+        self.strategy, self.names = strategy, names
+        self.setMarkdown(explanation_markdown(strategy, names))
         self._tune_typography()
         self.verticalScrollBar().setValue(0)
 

@@ -116,7 +116,8 @@ class MainWindow(QMainWindow):
 
         self.controls.run_action.triggered.connect(self.start_run)
         self.controls.stop_action.triggered.connect(self.controller.stop)
-        self.controls.strategy_changed.connect(self.explanation.show_strategy)
+        self.controls.strategy_changed.connect(self._show_explanation)
+        self.controls.job_names_changed.connect(self._show_explanation)
         self.controls.workload_notice.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.controller.busy_changed.connect(self._on_busy)
         self.controller.rejected.connect(self._on_rejected)
@@ -200,6 +201,10 @@ class MainWindow(QMainWindow):
     def add_page(self, widget: QWidget, title: str) -> int:
         """Add a page next to "Live" (the counter and compare pages); returns its index."""
         return self.pages.addTab(widget, title)
+
+    def _show_explanation(self, *_: object) -> None:
+        """The strategy's explanation, its code in the user's names when it is their function."""
+        self.explanation.show_strategy(self.controls.strategy, self.controls.job_names())
 
     # -- running -------------------------------------------------------------------------------
     def start_run(self) -> bool:

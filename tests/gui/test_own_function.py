@@ -72,6 +72,8 @@ def test_a_users_function_runs_from_the_window_checked_against_the_loop(
     assert child(window, "itemsEdit").placeholderText() == "all the inputs"
     # the call under Strategy is written with the user's own names
     assert "word_lengths" in child(window, "strategyCall").text().replace("\u200b", "")
+    code = child(window, "explanationView").toPlainText()
+    assert "pool.map(" in code and "word_lengths, lines" in code
     assert child(window, "runButton").isEnabled(), window.controls.problem()
     qtbot.mouseClick(child(window, "runButton"), Qt.MouseButton.LeftButton)
     wait_ended(qtbot, window)
