@@ -6,8 +6,19 @@ window: from just before the workers start to the reduced result in hand. The ru
 A B A B ... and the report is the median of the per-pair ratios (instrumented / bare), so slow
 drift on a shared machine hits both sides alike.
 
+With ``--job TARGET [--inputs SOURCE]`` the job is the user's own function, as ``mpscope run
+--job`` takes it: the bare side imports it in its spawned process (``own_job.load_function`` /
+``load_inputs``, as the conductor does), maps it over the same inputs with the same call
+(``Pool.map(job, inputs, chunksize)``, ...), and checks its results against the plain loop's
+(computed once, in the warm-up's bare process, and handed to the later ones as a pickle this
+process never opens). The instrumented warm-up is checked against the loop by mpscope itself;
+the timed instrumented runs skip that check (``--no-check``), which runs after the clock but
+would keep the consumer polling for one more loop's time.
+
     python benchmarks/probe_overhead.py                       # the README's two targets
     python benchmarks/probe_overhead.py --strategy pool-map --workload square --items 1e7 --pairs 7
+    python benchmarks/probe_overhead.py --strategy pool-map --pairs 15 \
+        --job examples/word_count.py:count_words --inputs examples/word_count.py:documents
 """
 
 from __future__ import annotations
@@ -16,12 +27,13 @@ import argparse
 import contextlib
 import multiprocessing as mp
 import os
+import pickle
 import queue
 import random
 import statistics
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing.dummy import Pool as ThreadPool
@@ -36,7 +48,9 @@ from mpscope.workers import RunSpec, start_run
 from mpscope.workers.cli.options import add_spec_arguments, spec_fields
 from mpscope.workers.context import worker_context
 from mpscope.workers.events import RunFinished
+from mpscope.workers.own_job import OwnJob, check_results, load_function, load_inputs, loop_results
 from mpscope.workers.runner import CONSUMER_POLL_S
+from mpscope.workers.strategies import get_strategy
 from mpscope.workers.strategies.process_split import split
 from mpscope.workers.validation import validate_spec
 from mpscope.workers.workloads import WORKLOADS
@@ -49,18 +63,26 @@ def _slice_sum(job: Callable[..., int], lo: int, hi: int, q: Any) -> None:
     q.put(total)
 
 
+def _slice_list(job: Callable[..., Any], lo: int, part: Sequence[Any], q: Any) -> None:
+    """A user's job: its results for ``part`` (the items from ``lo`` on), keyed by ``lo``."""
+    q.put((lo, [job(x) for x in part]))
+
+
 # Each returns (result, the perf_counter moment the result was in hand): the window mpscope
-# times too; closing and joining the workers comes after it on both sides.
-Job = Callable[..., int]
-Done = tuple[int, float]
-Bare = Callable[[Any, Job, int, int, "int | None"], Done]
+# times too; closing and joining the workers comes after it on both sides. ``items`` is
+# range(N) for a workload, whose results are summed (``reduce`` sum), or the user's inputs,
+# whose results are kept in a list (``reduce`` list), as mpscope's ``RunContext.gather`` does.
+Job = Callable[..., Any]
+Reduce = Callable[[Iterable[Any]], Any]
+Done = tuple[Any, float]
+Bare = Callable[[Any, Job, Sequence[Any], int, "int | None", Reduce], Done]
 
 
 def bare_pool_map(
-    ctx: Any, job: Callable[..., int], n: int, k: int, c: int | None
-) -> tuple[int, float]:
+    ctx: Any, job: Job, items: Sequence[Any], k: int, c: int | None, reduce: Reduce = sum
+) -> Done:
     pool = ctx.Pool(k)
-    total = sum(pool.map(job, range(n), c))
+    total = reduce(pool.map(job, items, c))
     t1 = time.perf_counter()
     c0 = time.process_time()
     _WORKER_CPU[:] = [cpu_of(p.pid) for p in pool._pool]  # idle now: their CPU is final
@@ -77,10 +99,10 @@ def cpu_of(pid: int) -> float:
 
 
 def bare_pool_imap(
-    ctx: Any, job: Callable[..., int], n: int, k: int, c: int | None
-) -> tuple[int, float]:
+    ctx: Any, job: Job, items: Sequence[Any], k: int, c: int | None, reduce: Reduce = sum
+) -> Done:
     pool = ctx.Pool(k)
-    total = sum(pool.imap_unordered(job, range(n), c or 1))
+    total = reduce(pool.imap_unordered(job, items, c or 1))
     t1 = time.perf_counter()
     pool.close()
     pool.join()
@@ -88,20 +110,20 @@ def bare_pool_imap(
 
 
 def bare_executor(
-    ctx: Any, job: Callable[..., int], n: int, k: int, c: int | None
-) -> tuple[int, float]:
+    ctx: Any, job: Job, items: Sequence[Any], k: int, c: int | None, reduce: Reduce = sum
+) -> Done:
     ex = ProcessPoolExecutor(k, mp_context=ctx)
-    total = sum(ex.map(job, range(n), chunksize=c or 1))
+    total = reduce(ex.map(job, items, chunksize=c or 1))
     t1 = time.perf_counter()
     ex.shutdown()
     return total, t1
 
 
 def bare_thread_pool(
-    ctx: Any, job: Callable[..., int], n: int, k: int, c: int | None
-) -> tuple[int, float]:
+    ctx: Any, job: Job, items: Sequence[Any], k: int, c: int | None, reduce: Reduce = sum
+) -> Done:
     pool = ThreadPool(k)
-    total = sum(pool.map(job, range(n), c))
+    total = reduce(pool.map(job, items, c))
     t1 = time.perf_counter()
     pool.close()
     pool.join()
@@ -109,13 +131,23 @@ def bare_thread_pool(
 
 
 def bare_process(
-    ctx: Any, job: Callable[..., int], n: int, k: int, c: int | None
-) -> tuple[int, float]:
+    ctx: Any, job: Job, items: Sequence[Any], k: int, c: int | None, reduce: Reduce = sum
+) -> Done:
     q = ctx.Queue()
-    procs = [ctx.Process(target=_slice_sum, args=(job, lo, hi, q)) for lo, hi in split(n, k)]
+    slices = split(len(items), k)
+    if reduce is sum:  # range(N): each process sums its slice
+        procs = [ctx.Process(target=_slice_sum, args=(job, lo, hi, q)) for lo, hi in slices]
+    else:  # the user's inputs: each process gets its slice and returns its results
+        procs = [
+            ctx.Process(target=_slice_list, args=(job, lo, items[lo:hi], q)) for lo, hi in slices
+        ]
     for p in procs:
         p.start()
-    total = sum(q.get() for _ in procs)
+    if reduce is sum:
+        total = sum(q.get() for _ in procs)
+    else:
+        parts = dict(q.get() for _ in procs)
+        total = reduce(x for lo in sorted(parts) for x in parts[lo])
     t1 = time.perf_counter()
     for p in procs:
         p.join()
@@ -123,10 +155,12 @@ def bare_process(
 
 
 def bare_sequential(
-    ctx: Any, job: Callable[..., int], n: int, k: int, c: int | None
-) -> tuple[int, float]:
+    ctx: Any, job: Job, items: Sequence[Any], k: int, c: int | None, reduce: Reduce = sum
+) -> Done:
+    if reduce is not sum:
+        return reduce(job(x) for x in items), time.perf_counter()
     total = 0
-    for x in range(n):
+    for x in items:
         total += job(x)
     return total, time.perf_counter()
 
@@ -145,22 +179,60 @@ _WORKER_CPU: list[float] = []  # pool-map only: the workers' CPU seconds, read b
 _READING_CPU: list[float] = []  # what reading them cost the bare side's parent
 
 
-def _bare_child(spec: RunSpec, out: Any) -> None:
-    """In a spawned process (like the conductor): time the bare stdlib call."""
-    workload = WORKLOADS[spec.workload]
-    job = workload.job(**workload.arguments(spec))
-    assert spec.items is not None and spec.workers is not None
+@dataclass
+class BareRun:
+    """What the bare side's process sends back."""
+
+    wall_s: float
+    worker_cpu_s: float | None
+    parent_cpu_s: float
+    ok: bool
+    items: int  # N as the bare side ran it (a user's job: its inputs' length)
+    chunksize: int | None  # the chunksize it used ("auto" resolved as the conductor does)
+    reference: bytes | None = None  # a user's job: the loop's results, pickled (warm-up only)
+
+
+def _bare_child(spec: RunSpec, out: Any, reference: bytes | None = None) -> None:
+    """In a spawned process (like the conductor): time the bare stdlib call. A user's job
+    (``spec.job``) is imported here, as the conductor imports it, before the clock; its
+    results are checked against the loop's (``reference``, or the loop run here once)."""
+    assert spec.workers is not None
+    if spec.job is None:
+        workload = WORKLOADS[spec.workload]
+        job: Job = workload.job(**workload.arguments(spec))
+        assert spec.items is not None
+        items: Sequence[Any] = range(spec.items)
+        reduce: Reduce = sum
+    else:
+        job = load_function(spec.job)  # puts the module's folder on sys.path, for the workers
+        items = load_inputs(spec.inputs, spec.items or 0)
+        reduce = list
+    chunksize = spec.chunksize
+    if chunksize is None:
+        chunksize = get_strategy(spec.strategy).auto_chunksize(len(items), spec.workers)
     # the conductor's own context: forkserver preloads the same modules, so the only
     # difference between the two sides is the probe
     ctx = worker_context(spec.start_method or "spawn")
     c0 = time.process_time()
     t0 = time.perf_counter()
-    result, t1 = BARE[spec.strategy](ctx, job, spec.items, spec.workers, spec.chunksize)
+    result, t1 = BARE[spec.strategy](ctx, job, items, spec.workers, chunksize, reduce)
     # this parent's bookkeeping, the workers' teardown included, the reading of their CPU not
     own_cpu = time.process_time() - c0 - sum(_READING_CPU)
     wall = t1 - t0
-    ok = result == workload.expected(spec.items, **workload.arguments(spec))
-    out.put((wall, sum(_WORKER_CPU) if _WORKER_CPU else None, own_cpu, ok))
+    worker_cpu = sum(_WORKER_CPU) if _WORKER_CPU else None
+    if spec.job is None:
+        ok = result == workload.expected(spec.items, **workload.arguments(spec))
+        out.put(BareRun(wall, worker_cpu, own_cpu, ok, len(items), chunksize))
+        return
+    if reference is None:  # the warm-up: the plain loop, once, after the clock
+        loop = loop_results(OwnJob(spec.job, job, items, spread=False))
+        reference = pickle.dumps(loop)
+    else:
+        loop = pickle.loads(reference)
+    check = check_results(result, loop, ordered=spec.strategy != "pool-imap")
+    out.put(
+        BareRun(wall, worker_cpu, own_cpu, check.correct is True, len(items), chunksize, reference)
+    )
 
 
 @dataclass
@@ -174,16 +246,23 @@ class Side:
     consumer_cpu_s: float = 0.0  # instrumented: the caller draining the queue
 
 
-def run_bare(spec: RunSpec) -> Side:
-    """The bare stdlib call in a spawned process (result checked)."""
+def run_bare_checked(spec: RunSpec, reference: bytes | None = None) -> BareRun:
+    """The bare stdlib call in a spawned process, its result checked (against the closed
+    form, or a user's job against the loop: ``reference``, else the loop run there once)."""
     ctx = mp.get_context("spawn")
     out = ctx.Queue()
-    proc = ctx.Process(target=_bare_child, args=(spec, out))
+    proc = ctx.Process(target=_bare_child, args=(spec, out, reference))
     proc.start()
-    wall, cpu, own_cpu, ok = out.get(timeout=600)
+    bare: BareRun = out.get(timeout=600)
     proc.join()
-    assert ok, "bare run computed a wrong result"
-    return Side(float(wall), cpu, float(own_cpu))
+    assert bare.ok, "bare run computed a wrong result"
+    return bare
+
+
+def run_bare(spec: RunSpec, reference: bytes | None = None) -> Side:
+    """The bare stdlib call in a spawned process (result checked)."""
+    bare = run_bare_checked(spec, reference)
+    return Side(float(bare.wall_s), bare.worker_cpu_s, float(bare.parent_cpu_s))
 
 
 def run_instrumented(spec: RunSpec) -> Side:
@@ -197,7 +276,9 @@ def run_instrumented(spec: RunSpec) -> Side:
     consumer = time.process_time() - c0
     handle.close()
     outcome = handle.outcome
-    assert isinstance(outcome, RunFinished) and outcome.correct, outcome
+    # a user's job run with --no-check is unchecked (None): its warm-up was checked
+    unchecked = spec.job is not None and not spec.check and outcome.correct is None
+    assert isinstance(outcome, RunFinished) and (outcome.correct or unchecked), outcome
     workers = sum(w["cpu_s"] or 0.0 for w in handle.tally.summary()["per_worker"])
     return Side(outcome.wall_s, workers, outcome.cpu_s - workers, outcome.probe_cpu_s, consumer)
 
@@ -216,12 +297,19 @@ def accounted_ratio(bare: Side, probed: Side) -> float | None:
 def measure(spec: RunSpec, pairs: int) -> dict[str, Any]:
     """Alternate bare and instrumented runs; return medians and the per-pair ratios."""
     spec = validate_spec(spec)
-    if spec.strategy in ("pool-imap", "executor") and spec.chunksize is None:
+    if spec.strategy in ("pool-imap", "executor") and spec.chunksize is None and not spec.job:
         spec = spec.replace(chunksize=1)
-    run_bare(spec), run_instrumented(spec)  # warm-up (page cache, forkserver imports)
+    # warm-up (page cache, forkserver imports); a user's job: N and chunksize as the bare
+    # side resolved them from its inputs, fixed for both sides, and the loop's results
+    warm = run_bare_checked(spec)
+    reference = warm.reference
+    if spec.job is not None:
+        spec = spec.replace(items=warm.items, chunksize=warm.chunksize)
+    run_instrumented(spec)  # checked against the loop by mpscope itself
+    timed = spec.replace(check=False) if spec.job is not None else spec
     sides: list[tuple[Side, Side]] = []
     for _ in range(pairs):
-        sides.append((run_bare(spec), run_instrumented(spec)))
+        sides.append((run_bare(spec, reference), run_instrumented(timed)))
     ratios = [b.wall_s / a.wall_s for a, b in sides]
     return {
         "spec": spec,
@@ -408,8 +496,9 @@ def _report(result: dict[str, Any], target: float | None) -> bool:
     verdict = ""
     if target is not None:
         verdict = f" (target <= {target:.2f}: {'met' if med <= target else 'MISSED'})"
+    what = f"{spec.job} over {spec.inputs or 'range(N)'}" if spec.job else spec.workload
     print(
-        f"{spec.strategy} · {spec.workload} · N={spec.items:,} · K={spec.workers} · "
+        f"{spec.strategy} · {what} · N={spec.items:,} · K={spec.workers} · "
         f"chunksize {spec.chunksize} · {spec.start_method}"
     )
     print(
@@ -480,6 +569,8 @@ def main(argv: list[str] | None = None) -> int:
         help="only measure what the probe's ticks cost a busy worker (--pairs slot pairs)",
     )
     args = parser.parse_args(argv)
+    if args.job and not args.strategy:
+        parser.error("--job measures one strategy: give --strategy too")
     print(
         time.strftime("%Y-%m-%d %H:%M:%S %Z"),
         f"python {sys.version.split()[0]}, {mp.cpu_count()} cores, pairs {args.pairs}",
