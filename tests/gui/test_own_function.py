@@ -10,18 +10,14 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 from ui_steps import child, choose, retype
+from user_code import MARK_VARIABLE, RECORDS_ITS_IMPORTERS, importers
 
 from mpscope.gui.main_window import MainWindow
 from mpscope.gui.settings import load_choices
 
-USER_MODULE = """
-import os
-
-MARK = os.environ.get("MPSCOPE_TEST_MARK")
-if MARK:  # who imported me
-    with open(MARK, "a") as mark:
-        mark.write(f"{os.getpid()}\\n")
-
+USER_MODULE = (
+    RECORDS_ITS_IMPORTERS
+    + """
 
 def word_lengths(line):
     return sum(len(word) for word in line.split())
@@ -33,6 +29,7 @@ def pair(a, b):
 
 lines = [f"line {i} " + "word " * (i % 9) for i in range(300)]
 """
+)
 
 
 @pytest.fixture
@@ -40,7 +37,7 @@ def user_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The user's module in a folder of its own, with a marker of who imported it."""
     path = tmp_path / "text_jobs.py"
     path.write_text(USER_MODULE)
-    monkeypatch.setenv("MPSCOPE_TEST_MARK", str(tmp_path / "imported-by"))
+    monkeypatch.setenv(MARK_VARIABLE, str(tmp_path / "imported-by"))
     return path
 
 
@@ -82,8 +79,8 @@ def test_a_users_function_runs_from_the_window_checked_against_the_loop(
     assert "matches the sequential loop" in check and "300" in check
     assert "word_lengths over lines" in child(window, "summaryTitle").text()
     # the window's own process never imported the user's module
-    importers = {int(p) for p in (user_file.parent / "imported-by").read_text().split()}
-    assert importers and os.getpid() not in importers
+    who = importers(user_file.parent / "imported-by")
+    assert who and os.getpid() not in who
     assert "text_jobs" not in sys.modules
     # the target is remembered, for the next launch too
     target = f"{user_file}:word_lengths"

@@ -8,11 +8,14 @@ import math
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from engine_steps import mpscope
+from user_code import MARK_VARIABLE, RECORDS_ITS_IMPORTERS, importers
 
 from mpscope.workers import RunSpec, start_run
 from mpscope.workers.events import Progress, RunCancelled, RunFailed, RunFinished, TaskSpan
@@ -21,15 +24,10 @@ from mpscope.workers.own_estimate import Estimate, estimate_own_job
 from mpscope.workers.own_job import OwnJobRefused, check_results
 
 # the user's module, named as users name theirs: workers.py (mpscope's own is mpscope.workers)
-USER_MODULE = """
-import os
+USER_MODULE = (
+    RECORDS_ITS_IMPORTERS
+    + """
 import time
-
-MARK = os.environ.get("MPSCOPE_TEST_MARK")
-if MARK:  # who imported me
-    with open(MARK, "a") as mark:
-        mark.write(f"{os.getpid()}\\n")
-
 
 def measure(row):
     return len(row) * 3
@@ -81,6 +79,7 @@ count = 5
 def needs_arguments(a, b):
     return [a, b]
 """
+)
 
 EXITS_ON_IMPORT = "import sys\nsys.exit(3)\n"
 RAISES_ON_IMPORT = "x = 1\nraise RuntimeError('no config file')\n"
@@ -111,34 +110,19 @@ def user_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "crashes.py").write_text(RAISES_ON_IMPORT)
     (tmp_path / "hangs.py").write_text(HANGS_ON_IMPORT)
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("MPSCOPE_TEST_MARK", str(tmp_path / "imported-by"))
+    monkeypatch.setenv(MARK_VARIABLE, str(tmp_path / "imported-by"))
     return tmp_path
 
 
-def _run(spec: RunSpec, timeout: float = 90) -> tuple[list[object], object]:
-    handle = start_run(spec)
-    events: list[object] = []
-    deadline = time.monotonic() + timeout
-    while not handle.finished:
-        events.extend(handle.drain())
-        if time.monotonic() > deadline:
-            handle.cancel()
-            raise AssertionError(f"run did not end within {timeout} s: {spec}")
-        time.sleep(0.01)
-    handle.close()
-    return events, handle.outcome
-
-
 def _importers(folder: Path) -> set[int]:
-    mark = folder / "imported-by"
-    return {int(line) for line in mark.read_text().split()} if mark.exists() else set()
+    return importers(folder / "imported-by")
 
 
 @pytest.mark.timeout(150)
 @pytest.mark.parametrize("form", ["module", "path"])
 @pytest.mark.parametrize("strategy", JOB_STRATEGIES)
 def test_every_strategy_runs_the_users_function_checked_against_the_loop(
-    user_folder: Path, strategy: str, form: str
+    user_folder: Path, strategy: str, form: str, run_to_end: Callable[..., Any]
 ) -> None:
     spread = strategy == "pool-starmap"
     name = "workers" if form == "module" else str(user_folder / "workers.py")
@@ -146,7 +130,7 @@ def test_every_strategy_runs_the_users_function_checked_against_the_loop(
     inputs = f"{name}:{'pairs' if spread else 'rows'}"
     method = "spawn" if form == "module" else "forkserver"
     spec = RunSpec(strategy=strategy, workers=2, job=job, inputs=inputs, start_method=method)
-    events, outcome = _run(spec)
+    events, outcome = run_to_end(spec, 90)
     assert isinstance(outcome, RunFinished), outcome
     assert outcome.correct is True and outcome.expected is None
     assert outcome.extra["check"] == "sequential"
@@ -161,7 +145,9 @@ def test_every_strategy_runs_the_users_function_checked_against_the_loop(
 
 
 @pytest.mark.timeout(60)
-def test_progress_comes_from_inside_chunks_of_any_items(user_folder: Path) -> None:
+def test_progress_comes_from_inside_chunks_of_any_items(
+    user_folder: Path, run_to_end: Callable[..., Any]
+) -> None:
     """Items that are not numbers (strings here) still show progress inside a running chunk,
     whatever the function's argument is called, and each chunk's bar starts at its index."""
     spec = RunSpec(
@@ -172,7 +158,7 @@ def test_progress_comes_from_inside_chunks_of_any_items(user_folder: Path) -> No
         items=400,
         chunksize=100,  # half a second per chunk at 5 ms an item
     )
-    events, outcome = _run(spec)
+    events, outcome = run_to_end(spec)
     assert isinstance(outcome, RunFinished) and outcome.correct is True
     counts = {e.done for e in events if isinstance(e, Progress)}
     assert any(c % 100 for c in counts), f"progress only at chunk ends: {sorted(counts)}"
@@ -228,7 +214,7 @@ def test_a_job_that_cannot_run_is_refused_in_one_line_exit_2(
 
 @pytest.mark.timeout(60)
 def test_a_hung_import_is_ended_by_stop_and_by_its_time_limit(
-    user_folder: Path, monkeypatch: pytest.MonkeyPatch
+    user_folder: Path, monkeypatch: pytest.MonkeyPatch, run_to_end: Callable[..., Any]
 ) -> None:
     handle = start_run(RunSpec(strategy="pool-map", job="hangs:f"))
     time.sleep(1.0)
@@ -242,7 +228,7 @@ def test_a_hung_import_is_ended_by_stop_and_by_its_time_limit(
     assert time.monotonic() - t0 < 10
 
     monkeypatch.setenv("MPSCOPE_IMPORT_LIMIT_S", "1")
-    _, outcome = _run(RunSpec(strategy="pool-map", job="hangs:f"), timeout=30)
+    _, outcome = run_to_end(RunSpec(strategy="pool-map", job="hangs:f"), 30)
     assert isinstance(outcome, RunFailed) and outcome.refused
     assert "took longer than 1 s" in outcome.error
 
