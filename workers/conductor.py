@@ -19,6 +19,7 @@ import os
 import re
 import signal
 import sys
+import sysconfig
 import threading
 import time
 import traceback
@@ -291,14 +292,19 @@ def _format_failure(exc: BaseException) -> tuple[str, str]:
 
 
 _FRAME = re.compile(r'File "([^"]+)", line (\d+), in (\S+)')
-_OWN_FILES = (os.path.dirname(os.path.dirname(__file__)), os.path.dirname(os.__file__))
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# not the user's code: mpscope's own packages, Python's library and installed packages
+_NOT_USERS = (
+    *(os.path.join(_PACKAGE, part) + os.sep for part in ("workers", "gui", "resources")),
+    *{sysconfig.get_paths()[key] + os.sep for key in ("stdlib", "purelib", "platlib")},
+)
 
 
 def _where_in_user_code(tb: str) -> str:
     """`` (etl.py:57 in parse_row)``: the innermost frame of ``tb`` outside mpscope and
     Python's own library, so a job's failure names the user's file and line; "" if none."""
     for path, line, function in reversed(_FRAME.findall(tb)):
-        if not path.startswith(_OWN_FILES) and not path.startswith("<"):
+        if not path.startswith(_NOT_USERS) and not path.startswith("<"):
             return f" ({os.path.basename(path)}:{line} in {function})"
     return ""
 
@@ -319,6 +325,10 @@ def conduct(
     me._config["semprefix"] = semaphore_prefix(run_id)
     become_group_leader()
     lower_priority(niceness)
+    # what the run prints (a user's function may) goes to stderr: stdout is the caller's
+    # (``mpscope run --json`` writes its record there); the workers inherit it
+    with contextlib.suppress(OSError):
+        os.dup2(2, 1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the caller decides what Ctrl-C means
     from mpscope.workers.strategies import get_strategy
 

@@ -194,9 +194,13 @@ def check_callable_with(
         name = getattr(function, "__name__", target)
         passed = len(arguments)
         other = "pool-map" if spread else "pool-starmap with --inputs of argument tuples"
+        params = ", ".join(
+            str(p.replace(annotation=inspect.Parameter.empty))
+            for p in signature.parameters.values()
+        )
         raise OwnJobRefused(
             f"job {target}: {strategy} calls {name} with {passed} argument"
-            f"{'' if passed == 1 else 's'} per item and {name}{signature} does not take "
+            f"{'' if passed == 1 else 's'} per item and {name}({params}) does not take "
             f"{passed}: use {other}"
         ) from None
 

@@ -37,6 +37,11 @@ def triple(x):
     return 3 * x
 
 
+def loud(x):
+    print("working on", x)
+    return x
+
+
 def scale(row, factor):
     return len(row) * factor
 
@@ -249,6 +254,16 @@ def test_unchecked_and_uncomparable_results_are_said_to_be_so(user_folder: Path)
 
     proc = mpscope("run", "-w", "square", "-n", "50", "--json")
     assert json.loads(proc.stdout)["check"] == "closed form"
+
+
+@pytest.mark.timeout(60)
+def test_what_the_users_function_prints_goes_to_stderr_and_json_stays_whole(
+    user_folder: Path,
+) -> None:
+    proc = mpscope("run", "--job", "workers:loud", "-n", "20", "--json", "--no-progress")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["correct"] is True
+    assert "working on 19" in proc.stderr
 
 
 def test_results_are_compared_item_by_item_or_as_a_multiset() -> None:

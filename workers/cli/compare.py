@@ -189,7 +189,8 @@ def print_summary(
     seq = plan.cells[0]
     cells = result.summary()
     base = next((c for c in cells if c.strategy == baseline().id), None)
-    head = f"compare · {job_label(seq)} · N={format_count(seq.items or 0)} · {seq.start_method}"
+    items = format_count(seq.items) if seq.items else "all the inputs"
+    head = f"compare · {job_label(seq)} · N={items} · {seq.start_method}"
     head += f" · {plan.repeats} repeat{'s' if plan.repeats != 1 else ''}"
     if base is not None and base.median_wall_s is not None:
         head += f" · baseline: sequential median {format_seconds(base.median_wall_s)}"

@@ -150,7 +150,13 @@ def _job_verdict(cells: list[CellSummary], cores: int | None) -> list[str]:
     io_bound = WORKLOADS[base.workload].io_bound if base.workload in WORKLOADS else False
     if base.median_cpu_s is not None and not io_bound:
         share = base.median_cpu_s / base.median_wall_s
-        if share < BUSY_CORE_SHARE:
+        if share < BUSY_CORE_SHARE and function:
+            sentences.append(
+                f"The loop used only {share:.0%} of a core (CPU time / wall time): {function} "
+                "mostly waits (I/O, sleep, a lock), which threads can overlap, or other "
+                "programs were busy."
+            )
+        elif share < BUSY_CORE_SHARE:
             sentences.append(
                 f"The loop got only {share:.0%} of a core (CPU time / wall time): other "
                 "programs were busy, so these figures are pessimistic; measure again on a "
