@@ -150,6 +150,18 @@ def test_every_strategy_runs_the_users_function_checked_against_the_loop(
 
 
 @pytest.mark.timeout(60)
+@pytest.mark.parametrize("name", ["gui", "resources", "tests", "mpscope_jobs"])
+def test_a_user_module_may_have_any_name_mpscope_uses_for_its_own_parts(
+    user_folder: Path, name: str
+) -> None:
+    (user_folder / f"{name}.py").write_text("def triple(x):\n    return 3 * x\n")
+    proc = mpscope("run", "--job", f"{name}:triple", "-n", "100", "-m", "spawn", "--json")
+    assert proc.returncode == 0, proc.stderr
+    record = json.loads(proc.stdout)
+    assert record["correct"] is True and record["job"] == f"{name}:triple"
+
+
+@pytest.mark.timeout(60)
 def test_progress_comes_from_inside_chunks_of_any_items(
     user_folder: Path, run_to_end: Callable[..., Any]
 ) -> None:
