@@ -258,14 +258,23 @@ def loop_results(job: OwnJob) -> list[Any]:
     return [function(item) for item in job.inputs]
 
 
-def _same(a: Any, b: Any) -> bool:
+def _same(a: Any, b: Any) -> bool | None:
+    """Whether two results are equal: by ``==``, or by their pickles where ``==`` says
+    nothing (objects with no ``__eq__`` of their own, numpy arrays); None: cannot tell."""
+    identity_only = getattr(type(a), "__eq__", None) is getattr(object, "__eq__", None)
+    if identity_only and a is not b:  # == would only ask "the same object?": compare contents
+        return _same_pickles(a, b)
     try:
         return bool(a == b)
     except Exception:  # noqa: BLE001 - numpy arrays and the like: compare their pickles
-        try:
-            return pickle.dumps(a) == pickle.dumps(b)
-        except Exception:  # noqa: BLE001
-            return False
+        return _same_pickles(a, b)
+
+
+def _same_pickles(a: Any, b: Any) -> bool | None:
+    try:
+        return pickle.dumps(a) == pickle.dumps(b)
+    except Exception:  # noqa: BLE001 - pickle raises several types
+        return None
 
 
 def _has_nan(values: Iterable[Any]) -> bool:
@@ -295,7 +304,14 @@ def check_results(results: Sequence[Any], reference: Sequence[Any], ordered: boo
         return Check(None, "results contain NaN, which equals nothing: cannot be compared")
     if ordered:
         for i, (got, want) in enumerate(zip(results, reference)):
-            if not _same(got, want):
+            same = _same(got, want)
+            if same is None:
+                return Check(
+                    None,
+                    f"item {i}: a {type(got).__name__} has no == of its own and cannot be "
+                    "pickled: cannot be compared",
+                )
+            if not same:
                 return Check(False, f"item {i}: got {_short(got)}, the loop gave {_short(want)}")
         return Check(True, f"all {len(results):,} results equal the loop's")
     try:

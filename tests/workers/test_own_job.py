@@ -7,6 +7,7 @@ import json
 import math
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -290,6 +291,18 @@ def test_results_are_compared_item_by_item_or_as_a_multiset() -> None:
     assert check_results([{"a": 2}, [1]], unhashable, ordered=False).correct is True
     nan = check_results([math.nan], [math.nan], ordered=True)
     assert nan.correct is None and "NaN" in nan.line
+    # objects with no == of their own are compared by their contents, or said uncomparable
+    assert check_results([Point(1, 2)], [Point(1, 2)], ordered=True).correct is True
+    assert check_results([Point(1, 2)], [Point(1, 3)], ordered=True).correct is False
+    locked = check_results([threading.Lock()], [threading.Lock()], ordered=True)
+    assert locked.correct is None and "cannot be compared" in locked.line
+
+
+class Point:
+    """A user's result type with no == of its own."""
+
+    def __init__(self, x: int, y: int) -> None:
+        self.x, self.y = x, y
 
 
 @pytest.mark.timeout(120)
