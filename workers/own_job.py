@@ -261,13 +261,17 @@ def loop_results(job: OwnJob) -> list[Any]:
 def _same(a: Any, b: Any) -> bool | None:
     """Whether two results are equal: by ``==``, or by their pickles where ``==`` says
     nothing (objects with no ``__eq__`` of their own, numpy arrays); None: cannot tell."""
-    identity_only = getattr(type(a), "__eq__", None) is getattr(object, "__eq__", None)
-    if identity_only and a is not b:  # == would only ask "the same object?": compare contents
+    if _identity_only(a) and a is not b:  # == would only ask "the same object?": compare contents
         return _same_pickles(a, b)
     try:
         return bool(a == b)
     except Exception:  # noqa: BLE001 - numpy arrays and the like: compare their pickles
         return _same_pickles(a, b)
+
+
+def _identity_only(value: Any) -> bool:
+    """True if ``value``'s type has no ``==`` of its own (it compares by identity)."""
+    return getattr(type(value), "__eq__", None) is getattr(object, "__eq__", None)
 
 
 def _same_pickles(a: Any, b: Any) -> bool | None:
@@ -315,8 +319,10 @@ def check_results(results: Sequence[Any], reference: Sequence[Any], ordered: boo
                 return Check(False, f"item {i}: got {_short(got)}, the loop gave {_short(want)}")
         return Check(True, f"all {len(results):,} results equal the loop's")
     try:
+        if _identity_only(results[0]):
+            raise TypeError("hashed by identity")
         same = Counter(results) == Counter(reference)
-    except TypeError:  # unhashable results: compare their pickles as multisets
+    except TypeError:  # unhashable (or identity-hashed) results: their pickles as multisets
         try:
             same = sorted(map(pickle.dumps, results)) == sorted(map(pickle.dumps, reference))
         except Exception:  # noqa: BLE001

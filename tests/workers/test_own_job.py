@@ -294,6 +294,8 @@ def test_results_are_compared_item_by_item_or_as_a_multiset() -> None:
     # objects with no == of their own are compared by their contents, or said uncomparable
     assert check_results([Point(1, 2)], [Point(1, 2)], ordered=True).correct is True
     assert check_results([Point(1, 2)], [Point(1, 3)], ordered=True).correct is False
+    points = [Point(1, 2), Point(3, 4)]
+    assert check_results(points[::-1], [Point(1, 2), Point(3, 4)], ordered=False).correct
     locked = check_results([threading.Lock()], [threading.Lock()], ordered=True)
     assert locked.correct is None and "cannot be compared" in locked.line
 
