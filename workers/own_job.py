@@ -319,7 +319,7 @@ def check_results(results: Sequence[Any], reference: Sequence[Any], ordered: boo
                 return Check(False, f"item {i}: got {_short(got)}, the loop gave {_short(want)}")
         return Check(True, f"all {len(results):,} results equal the loop's")
     try:
-        if _identity_only(results[0]):
+        if results and _identity_only(results[0]):
             raise TypeError("hashed by identity")
         same = Counter(results) == Counter(reference)
     except TypeError:  # unhashable (or identity-hashed) results: their pickles as multisets
