@@ -67,8 +67,7 @@ def populate_strategies(combo: QComboBox) -> None:
 def strategy_tip(strategy: str) -> str:
     """What a strategy is, in one tooltip."""
     info = STRATEGIES[strategy]
-    seed = f" (the seed's {info.seed_cell})" if info.seed_cell else " (beyond the seed)"
-    return f"{info.description}{seed}\n{info.call}"
+    return f"{info.description}\n{info.call}"
 
 
 OWN_FUNCTION_LABEL = "Your function…"

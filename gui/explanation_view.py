@@ -1,7 +1,9 @@
 """ExplanationView: the chosen strategy explained, from ``resources/strategies/<id>.md``.
 
-Each text says what the strategy does, what the seed notebook claims about it, what to look
-for in the live plots, and the few lines of code it amounts to.
+Each text stands alone: what the strategy does, what people commonly believe about it and what
+is measured instead, what to look for in the live views, and a complete script that runs as
+written (its per-item function named ``job``, mapped over ``range(N)``, so that the user's own
+names can be written in).
 """
 
 from __future__ import annotations

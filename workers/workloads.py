@@ -111,7 +111,7 @@ WORKLOADS: dict[str, Workload] = {
     for w in (
         Workload(
             "square",
-            "the seed's job(x) = x**2 (cheap per item: IPC dominates)",
+            "job(x) = x**2 (cheap per item: IPC dominates)",
             1,
             10_000_000,
             lambda: jobs.square,
@@ -120,7 +120,7 @@ WORKLOADS: dict[str, Workload] = {
         ),
         Workload(
             "poly-pair",
-            "the seed's func1 (i + i**1 + i**2) and func2 (i + i*1 + i*2)",
+            "two functions per item: func1 (i + i**1 + i**2) and func2 (i + i*1 + i*2)",
             1,
             5_000_000,
             lambda: jobs.poly_pair,
@@ -129,7 +129,7 @@ WORKLOADS: dict[str, Workload] = {
         ),
         Workload(
             "square-plus",
-            "the seed's starmap job(x, var) = x**2 + var over zip(range(N), range(N))",
+            "two arguments: job(x, var) = x**2 + var over zip(range(N), range(N))",
             2,
             5_000_000,
             lambda: jobs.square_plus,
@@ -160,7 +160,7 @@ WORKLOADS: dict[str, Workload] = {
         ),
         Workload(
             "increment",
-            "the seed's v.value += 1 on one shared multiprocessing.Value, N times per worker "
+            "v.value += 1 on one shared multiprocessing.Value, N times per worker "
             "(shared-counter only)",
             1,
             10,

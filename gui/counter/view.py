@@ -40,22 +40,22 @@ COUNTER = SHARED_COUNTER.id  # the strategy this page animates
 FRAME_MS = 25  # 40 frames/s asked for; timers slip a little, so this keeps us above 30
 LIVE_LAG_S = 0.05  # a live playhead trails "now" by this much: that moment's events are in
 LOCK_WORDS = {
-    "whole": "lock around the whole loop (the seed)",
+    "whole": "lock around the whole loop",
     "step": "lock around each increment",
     "none": "no lock",
 }
 EMPTY_TEXT = (
     "<h3>The shared counter</h3>"
     "<p>Choose <b>shared-counter</b> under Strategy and press Run: processes add 1 to one "
-    "shared <code>multiprocessing.Value</code>, guarded by an <code>mp.Lock</code> (or not), "
-    "as in the seed's In [20].</p><p>This page then shows the counter live, which process "
+    "shared <code>multiprocessing.Value</code>, guarded by an <code>mp.Lock</code> (or not)."
+    "</p><p>This page then shows the counter live, which process "
     "waits and which holds the lock, and, without a lock, the updates the race loses. "
     "Slow the replay down to watch it happen.</p>"
 )
 
 
 def describe_counter(spec: RunSpec) -> str:
-    """'2 processes × 10 increments · 0.1 s each · lock around the whole loop (the seed)'."""
+    """'2 processes × 10 increments · 0.1 s each · lock around the whole loop'."""
     parts = [
         f"{spec.workers} processes × {format_count(spec.items or 0)} increments",
         f"{spec.delay_s:g} s each" if spec.delay_s else "no delay",

@@ -161,6 +161,8 @@ def test_an_empty_page_says_how_to_get_a_counter_run(qtbot):
     qtbot.waitExposed(view)
     assert child(view, "counterEmpty").isVisible()
     assert "shared-counter" in child(view, "counterEmpty").text()
+    assert "seed" not in child(view, "counterEmpty").text()  # it stands without the tutorial
+    assert "In [" not in child(view, "counterEmpty").text()
     assert not view.animating
 
 
@@ -267,6 +269,8 @@ def test_a_stopped_counter_run_says_where_the_counter_stopped(qtbot, window):
     set_up_counter(qtbot, window, "whole", 10, 0.1)  # the seed: about 2 s of counting
     qtbot.mouseClick(child(window, "runButton"), Qt.MouseButton.LeftButton)
     view = window.counter_view
+    mode = "2 processes × 10 increments · 0.1 s each · lock around the whole loop"
+    assert child(view, "counterMode").text() == mode  # in plain words, no tutorial cited
     qtbot.waitUntil(lambda: view.displayed_value >= 2, timeout=30_000)
     qtbot.mouseClick(child(window, "stopButton"), Qt.MouseButton.LeftButton)
     wait_ended(qtbot, window)

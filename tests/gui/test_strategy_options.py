@@ -38,6 +38,12 @@ def test_options_show_only_for_their_strategy(window):
         widget = child(window, name)
         assert widget.isVisible(), name
         assert widget.toolTip(), f"{name} has no tooltip"
+        assert "seed" not in widget.toolTip().lower(), name  # no tutorial cited
+    lock = child(window, "lockCombo")
+    for i in range(lock.count()):
+        tip = lock.itemData(i, Qt.ItemDataRole.ToolTipRole)
+        assert tip and "seed" not in f"{lock.itemText(i)} {tip}".lower(), lock.itemText(i)
+    assert lock.itemText(lock.findData("whole")) == "whole loop (default)"
     assert not child(window, "schedulerEdit").isVisible()
     if is_available("dask"):
         choose(strategies, "dask")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import psutil
@@ -43,6 +44,9 @@ NAMES = (
     "explanationView",
 )
 LIVE_VIEWS = ("throughputPlot", "progressView", "timelinePlot", "resourcesPlot")
+# what a user who never saw the tutorial the app grew out of could not follow
+TUTORIAL_REFERENCE = re.compile(r"seed|notebook|In \[\d|[\u4e00-\u9fff]", re.IGNORECASE)
+CODE_WIDTH = 55  # characters a code line may take in the narrow explanation panel
 
 
 def type_items(qtbot, w: MainWindow, text: str) -> None:
@@ -361,8 +365,17 @@ def test_every_strategy_has_an_explanation(window):
     for strategy in STRATEGIES:
         markdown = explanation_markdown(strategy)
         assert markdown.startswith(f"# {strategy}")
-        assert "## The code" in markdown and "```python" in markdown
-        if combo.model().item(combo.findData(strategy)).isEnabled():
+        for heading in ("## The common belief", "## What to look for", "## The code"):
+            assert heading in markdown, (strategy, heading)
+        assert not TUTORIAL_REFERENCE.search(markdown), (strategy, TUTORIAL_REFERENCE.pattern)
+        code = markdown.split("```python\n")[1].split("```")[0]
+        # a whole script: imports, its own function, and the guard spawn and forkserver need
+        assert 'if __name__ == "__main__":' in code and "def " in code, strategy
+        for line in code.splitlines():
+            assert len(line) <= CODE_WIDTH, (strategy, line)
+        item = combo.model().item(combo.findData(strategy))
+        assert not TUTORIAL_REFERENCE.search(item.toolTip()), (strategy, item.toolTip())
+        if item.isEnabled():
             choose(combo, strategy)
             assert view.toPlainText().startswith(strategy)
 

@@ -107,6 +107,7 @@ def test_listings(what: str) -> None:
     ids = [row["id"] for row in rows]
     for i in ids:
         assert i in plain.stdout
+    assert "seed" not in plain.stdout.lower()  # descriptions stand without the tutorial
     if what == "strategies":
         assert {"sequential", "process", "pool-map", "pool-starmap", "pool-imap", "thread-pool",
                 "executor"} <= set(ids)  # fmt: skip
@@ -114,6 +115,15 @@ def test_listings(what: str) -> None:
         assert starmap["workloads"] == ["square-plus"]
     else:
         assert {"square", "poly-pair", "square-plus", "heavy", "sleep"} <= set(ids)
+
+
+def test_help_stands_without_the_tutorial() -> None:
+    proc = mpscope("run", "--help")
+    assert proc.returncode == 0
+    text = " ".join(proc.stdout.split())  # as argparse wraps it, on one line
+    assert "(default: cores; shared-counter: 2)" in text
+    assert "seconds of sleep per increment" in text and "(default 0.1)" in text
+    assert "seed" not in text.lower()
 
 
 @pytest.mark.timeout(60)

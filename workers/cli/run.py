@@ -45,8 +45,7 @@ def add_run_parser(sub: Any) -> None:
         "-k",
         type=whole("workers"),
         default=None,
-        help=f"worker processes/threads, 1..{max_workers()} "
-        "(default: cores; shared-counter: 2, as the seed)",
+        help=f"worker processes/threads, 1..{max_workers()} (default: cores; shared-counter: 2)",
     )
     add_spec_arguments(run)
     run.add_argument(

@@ -27,8 +27,8 @@ MAX_COUNTER = 2**31 - 1  # the shared Value is a C int ('i')
 LOCK_CHOICES = (
     Choice(
         "whole",
-        "whole loop (the seed)",
-        "The lock is held around each worker's whole loop, sleep included, as the seed does:\n"
+        "whole loop (default)",
+        "The lock is held around each worker's whole loop, sleep included:\n"
         "one worker counts 1..10 while the other waits, then the other counts 11..20.\n"
         "Correct, and nothing runs in parallel.",
     ),
@@ -42,7 +42,7 @@ LOCK_CHOICES = (
         NONE,
         "none (the race)",
         "v.value += 1 on a Value(lock=False), nothing guarding it: two workers that read the\n"
-        "same value both write it plus one, and an update is lost. The seed leaves this out.\n"
+        "same value both write it plus one, and an update is lost.\n"
         "How many are lost is luck, unless you force the race.",
     ),
 )
@@ -53,20 +53,20 @@ OPTIONS = (
         "lock",
         "--lock",
         "choice",
-        "whole: one lock around each worker's loop (the seed, default); step: the lock around "
+        "whole: one lock around each worker's loop (default); step: the lock around "
         "each increment (workers interleave); none: no lock (updates get lost)",
         "Loc&k",
-        "How the shared counter is guarded. The seed holds one mp.Lock around each worker's "
-        "whole loop;\nhover over a mode to see what it does.",
+        "How the shared counter is guarded. By default one mp.Lock is held around each "
+        "worker's whole loop;\nhover over a mode to see what it does.",
         choices=LOCK_CHOICES,
     ),
     Option(
         "delay_s",
         "--delay",
         "seconds",
-        f"seconds of sleep per increment, 0..{MAX_DELAY_S:g} (default 0.1, as the seed)",
+        f"seconds of sleep per increment, 0..{MAX_DELAY_S:g} (default 0.1)",
         "&Delay",
-        "Seconds each increment sleeps, as the seed's time.sleep(0.1).\n"
+        "Seconds each increment sleeps (time.sleep before its read-add-write; 0.1 by default).\n"
         "With the lock around the whole loop the sleep is inside the lock; around each "
         "increment it is outside,\nso the workers interleave. 0 = as fast as possible (the "
         "view then shows a sample: at most 1,000 increments/s are reported).",
