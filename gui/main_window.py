@@ -64,7 +64,7 @@ class MainWindow(QMainWindow):
 
         self.controls = ControlsPanel(load_choices())
         self.explanation = ExplanationView()
-        self.explanation.show_strategy(self.controls.strategy)
+        self.explanation.show_strategy(self.controls.strategy, self.controls.job_names())
         self.view_widgets: list[QWidget] = [
             ThroughputPlot(self.model),
             ProgressView(self.model),

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from ui_steps import child, choose, retype
+from ui_steps import child, choose, open_window, retype
 from user_code import MARK_VARIABLE, RECORDS_ITS_IMPORTERS, importers
 
 from mpscope.gui.main_window import MainWindow
@@ -86,6 +86,11 @@ def test_a_users_function_runs_from_the_window_checked_against_the_loop(
     target = f"{user_file}:word_lengths"
     assert child(window, "jobTargetField").recent_targets()[0] == target
     assert load_choices().job == target and load_choices().inputs == f"{user_file}:lines"
+    # a new window shows the same job, its explanation's code in the user's names at once
+    again = open_window(qtbot)
+    assert again.controls.spec() is not None and again.controls.spec().job == target
+    assert "word_lengths, lines" in child(again, "explanationView").toPlainText()
+    again.close()
 
 
 @pytest.mark.timeout(60)
