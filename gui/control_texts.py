@@ -34,10 +34,10 @@ REMOTE_START_METHOD_TIP = (
 )
 RUN_TIP = "Start the run (Ctrl+R)"
 INPUTS_TIP = (
-    "The items your function is called with: empty for range(N), or module:name / "
-    "file.py:name naming a list, an iterable or a function of no arguments that returns "
-    "one. pool-starmap unpacks each item (a tuple) into arguments. Imported only by "
-    "mpscope's worker processes, never by this window."
+    "The items your function is called with: empty for range(N), a name in your "
+    "function's module (rows), or module:name / file.py:name naming a list, an iterable or "
+    "a function of no arguments that returns one. pool-starmap unpacks each item (a tuple) "
+    "into arguments. Imported only by mpscope's worker processes, never by this window."
 )
 OWN_ITEMS_TIP = "Empty: every item of the inputs; a number N: their first N"
 NO_TARGET = "choose your function: Browse… for a .py file, then pick one of its functions"

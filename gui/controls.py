@@ -130,7 +130,7 @@ class ControlsPanel(QWidget):
         self.target_field = named(JobTargetField(), "jobTargetField")
         form.addRow("&Function", self.target_field)
         self.inputs_edit = named(QLineEdit(), "inputsEdit")
-        self.inputs_edit.setPlaceholderText("range(N), or module:name / file.py:name")
+        self.inputs_edit.setPlaceholderText("range(N), or a name in the function's module")
         self.inputs_edit.setToolTip(texts.INPUTS_TIP)
         self.inputs_edit.setClearButtonEnabled(True)
         form.addRow("In&puts", self.inputs_edit)

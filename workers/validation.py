@@ -120,6 +120,14 @@ def _others_options_reset(strategy: Strategy) -> dict[str, object]:
     }
 
 
+def _inputs_of(spec: RunSpec) -> str | None:
+    """The inputs in full: a bare name (``rows``) is one in the job's own module."""
+    inputs = spec.inputs.strip() if spec.inputs else None
+    if inputs and ":" not in inputs and inputs.isidentifier() and spec.job and ":" in spec.job:
+        return f"{spec.job.rpartition(':')[0]}:{inputs}"
+    return inputs or None
+
+
 def _workload_of(spec: RunSpec, strategy: Strategy) -> Workload:
     if spec.job is None:
         if spec.inputs is not None:
@@ -129,7 +137,7 @@ def _workload_of(spec: RunSpec, strategy: Strategy) -> Workload:
         if workload is None:
             raise SpecError(f"unknown workload {workload_id!r}: allowed {', '.join(WORKLOADS)}")
         return workload
-    for text, what in ((spec.job, "job"), (spec.inputs, "inputs")):
+    for text, what in ((spec.job, "job"), (_inputs_of(spec), "inputs")):
         if text is None:
             continue
         try:
@@ -203,6 +211,7 @@ def validate_spec(spec: RunSpec) -> ResolvedSpec:
     values.update(
         strategy=strategy.id,
         workload=workload.id,
+        inputs=_inputs_of(spec),
         items=items,
         workers=workers,
         chunksize=chunksize,

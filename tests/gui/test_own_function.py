@@ -64,7 +64,7 @@ def test_a_users_function_runs_from_the_window_checked_against_the_loop(
 ):
     choose(child(window, "strategyCombo"), "pool-map")
     assert not child(window, "jobTargetField").isVisible()
-    pick_function(qtbot, window, user_file, "word_lengths", f"{user_file}:lines")
+    pick_function(qtbot, window, user_file, "word_lengths", "lines")  # in the same module
     assert child(window, "jobTargetField").isVisible()
     assert child(window, "itemsEdit").placeholderText() == "all the inputs"
     # the call under Strategy is written with the user's own names
@@ -85,7 +85,7 @@ def test_a_users_function_runs_from_the_window_checked_against_the_loop(
     # the target is remembered, for the next launch too
     target = f"{user_file}:word_lengths"
     assert child(window, "jobTargetField").recent_targets()[0] == target
-    assert load_choices().job == target and load_choices().inputs == f"{user_file}:lines"
+    assert load_choices().job == target and load_choices().inputs == "lines"
     # a new window shows the same job, its explanation's code in the user's names at once
     again = open_window(qtbot)
     assert again.controls.spec() is not None and again.controls.spec().job == target

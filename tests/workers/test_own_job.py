@@ -343,3 +343,12 @@ def test_an_estimate_measures_items_in_its_own_process_and_can_be_ended(user_fol
     t0 = time.monotonic()
     assert estimate_own_job("hangs:f", None, "forkserver", 2, should_stop=lambda: True) is None
     assert time.monotonic() - t0 < 5
+
+
+@pytest.mark.timeout(60)
+def test_inputs_named_bare_are_the_ones_in_the_jobs_own_module(user_folder: Path) -> None:
+    proc = mpscope("run", "--job", "workers.py:measure", "--inputs", "rows", "-n", "30", "--json")
+    assert proc.returncode == 0, proc.stderr
+    record = json.loads(proc.stdout)
+    assert record["inputs"] == "workers.py:rows" and record["correct"] is True
+    assert record["items"] == 30

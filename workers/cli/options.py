@@ -120,9 +120,9 @@ def add_spec_arguments(parser: argparse.ArgumentParser) -> None:
         "--inputs",
         default=None,
         metavar="SOURCE",
-        help="the job's items: module:name or file.py:name naming a sequence, an iterable or a "
-        "function of no arguments returning one (default: range(N)); pool-starmap unpacks "
-        "each item as arguments; with --items N, its first N",
+        help="the job's items: NAME (in the job's own module), module:name or file.py:name "
+        "naming a sequence, an iterable or a function of no arguments returning one (default: "
+        "range(N)); pool-starmap unpacks each item as arguments; with --items N, its first N",
     )
     parser.add_argument(
         "--no-check",
