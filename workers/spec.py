@@ -7,9 +7,11 @@ resolved; the runner and the conductor take only that type, so a run is validate
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import multiprocessing as mp
 import os
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from mpscope.workers.workloads import DEFAULT_GRAIN, DEFAULT_SLEEP_MS, find_workload
@@ -24,6 +26,12 @@ INJECT_KINDS = ("raise", "exit", "kill")
 
 class SpecError(ValueError):
     """A spec that cannot run; str() is one line naming the bad value and what is allowed."""
+
+
+def did_you_mean(value: str, allowed: Iterable[str]) -> str:
+    """`` (did you mean pool-map?)`` when ``value`` is a near miss of an allowed one, else ""."""
+    close = difflib.get_close_matches(value, list(allowed), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]}?)" if close else ""
 
 
 def cpu_count() -> int:

@@ -20,6 +20,7 @@ from mpscope.workers.spec import (
     available_start_methods,
     cpu_count,
     default_start_method,
+    did_you_mean,
     max_workers,
 )
 from mpscope.workers.strategies import (
@@ -102,7 +103,8 @@ def _start_method(spec: RunSpec, strategy: Strategy) -> str:
     own = strategy.own_start_method
     if start_method != own and start_method not in available_start_methods():
         raise SpecError(
-            f"start method {start_method!r} is not available: allowed "
+            f"start method {start_method!r} is not available"
+            f"{did_you_mean(start_method, available_start_methods())}: allowed "
             f"{', '.join(available_start_methods())}"
         )
     return own or start_method  # what really starts its workers, reported as such
@@ -135,7 +137,10 @@ def _workload_of(spec: RunSpec, strategy: Strategy) -> Workload:
         workload_id = spec.workload or strategy.default_workload
         workload = WORKLOADS.get(workload_id)
         if workload is None:
-            raise SpecError(f"unknown workload {workload_id!r}: allowed {', '.join(WORKLOADS)}")
+            raise SpecError(
+                f"unknown workload {workload_id!r}{did_you_mean(workload_id, WORKLOADS)}: "
+                f"allowed {', '.join(WORKLOADS)}"
+            )
         return workload
     for text, what in ((spec.job, "job"), (_inputs_of(spec), "inputs")):
         if text is None:

@@ -13,6 +13,7 @@ import importlib
 import threading
 from collections.abc import Iterator, Mapping
 
+from mpscope.workers.spec import did_you_mean
 from mpscope.workers.strategy import Strategy
 from mpscope.workers.workloads import WORKLOADS, Workload, find_workload
 
@@ -35,7 +36,8 @@ class UnknownStrategy(KeyError):
     """No strategy has this id (str(): one line naming it and the ids there are)."""
 
     def __str__(self) -> str:
-        return f"unknown strategy {self.args[0]!r}: allowed {', '.join(all_strategies())}"
+        wrong, ids = str(self.args[0]), all_strategies()
+        return f"unknown strategy {wrong!r}{did_you_mean(wrong, ids)}: allowed {', '.join(ids)}"
 
 
 def _load_built_in() -> None:
