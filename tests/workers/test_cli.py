@@ -83,6 +83,7 @@ def test_a_failed_run_exits_1_and_says_why() -> None:
         (["run", "-s", "pool-mapp"], ["'pool-mapp' (did you mean pool-map?)", "pool-imap"]),
         (["run", "-w", "sqare"], ["'sqare' (did you mean square?)", "heavy"]),
         (["run", "-m", "frok"], ["'frok' is not available (did you mean fork?)"]),
+        (["compare", "-s", "thread-pool,pool-mapp"], ["'pool-mapp' (did you mean pool-map?)"]),
         (["run", "--tick", "5"], ["tick 5.0 s", "0.005..1 s"]),
         (["run", "--tick", "soon"], ["'soon'", "seconds"]),
         (["run", "-s", "pool-map", "-w", "square-plus"], ["square-plus", "pool-starmap"]),

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from mpscope.workers.compare.summary import is_baseline
 from mpscope.workers.spec import ResolvedSpec, RunSpec, SpecError, max_workers
-from mpscope.workers.strategies import all_strategies, baseline, why_not
+from mpscope.workers.strategies import UnknownStrategy, all_strategies, baseline, why_not
 from mpscope.workers.validation import validate_spec
 
 DEFAULT_REPEATS = 3
@@ -82,7 +82,7 @@ def check_strategies(strategies: Sequence[str]) -> list[str]:
     out: list[str] = []
     for strategy in strategies:
         if strategy not in all_strategies():
-            raise SpecError(f"unknown strategy {strategy!r}: allowed {', '.join(all_strategies())}")
+            raise SpecError(str(UnknownStrategy(strategy)))
         if strategy not in out:
             out.append(strategy)
     return out
