@@ -50,6 +50,14 @@ def breakable_code(code: str) -> str:
     return code.replace(".", "." + zwsp).replace("(", "(" + zwsp)
 
 
+def workers_suffix(workers: int) -> str:
+    """What the worker count means on this machine: "of 2 cores", or oversubscribed."""
+    cores = cpu_count()
+    if workers > cores:
+        return f"  of {cores} cores: oversubscribed"
+    return f"  of {cores} cores"
+
+
 def workers_tip(strategy: str) -> str:
     """The workers spin box's tooltip for ``strategy``."""
     info = STRATEGIES[strategy]
@@ -59,7 +67,7 @@ def workers_tip(strategy: str) -> str:
     what = "Worker threads" if info.threads else "Worker processes"
     return (
         f"{what}: 1 to {2 * cores}, twice this machine's {cores} cores, so you can see "
-        "what oversubscription does"
+        "what oversubscription (more workers than cores: they take turns) does"
     )
 
 

@@ -173,7 +173,10 @@ class ControlsPanel(QWidget):
         self.workers_spin = named(QSpinBox(), "workersSpin")
         self.workers_spin.setRange(1, 2 * cores)
         self.workers_spin.setValue(cores)
-        self.workers_spin.setSuffix(f"  of {cores} cores")
+        self.workers_spin.setSuffix(texts.workers_suffix(cores))
+        self.workers_spin.valueChanged.connect(
+            lambda k: self.workers_spin.setSuffix(texts.workers_suffix(k))
+        )
         form.addRow("W&orkers", self.workers_spin)
 
         self.chunksize_spin = named(QSpinBox(), "chunksizeSpin")

@@ -423,3 +423,15 @@ def test_closing_right_after_run_while_the_conductor_starts_leaves_no_process(qt
     assert window.controller.state == "starting"
     window.close()  # the autouse fixture fails the test if any process of the run is left
     assert window.controller.state == "cancelled"
+
+
+def test_more_workers_than_cores_is_said_to_be_oversubscribed(window):
+    spin = child(window, "workersSpin")
+    cores = cpu_count()
+    spin.setValue(cores)
+    assert spin.suffix() == f"  of {cores} cores"
+    spin.setValue(cores + 1)
+    assert spin.suffix() == f"  of {cores} cores: oversubscribed"
+    assert "oversubscription" in spin.toolTip()
+    spin.setValue(1)
+    assert "oversubscribed" not in spin.suffix()
