@@ -46,6 +46,17 @@ def format_seconds(s: float) -> str:
     return f"{int(minutes)} min {seconds:04.1f} s"
 
 
+def format_eta(s: float) -> str:
+    """Time still to go, in whole units (an estimate has no milliseconds): 'under 1 s',
+    '4 s', '2 min 05 s'."""
+    if s < 1:
+        return "under 1 s"
+    whole = round(s)
+    if whole < 60:
+        return f"{whole} s"
+    return f"{whole // 60} min {whole % 60:02d} s"
+
+
 def format_rate(per_s: float) -> str:
     """Items per second, compact: 1234567 -> '1.23 M/s'."""
     for scale, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):

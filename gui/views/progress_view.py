@@ -20,7 +20,7 @@ from mpscope.gui.run_model import RunModel
 from mpscope.gui.views.live_view import ModelWatch
 from mpscope.gui.views.plot_helpers import LIVE_BARS_INTERVAL_S, RedrawBudget
 from mpscope.workers.events import RunCancelled, RunFailed, RunFinished
-from mpscope.workers.units import format_count, format_rate, format_seconds
+from mpscope.workers.units import format_count, format_eta, format_rate, format_seconds
 
 ETA_WINDOW_S = 2.0  # the ETA divides what is left by the rate over the last 2 s
 BAR_STEPS = 1000  # bars count in permille: item counts can exceed a QProgressBar's int range
@@ -58,7 +58,7 @@ def overall_text(model: RunModel) -> str:
     rate = recent_rate(model)
     if not rate:
         return f"{head} · ETA —"
-    return f"{head} · {format_rate(rate)} · ETA {format_seconds(max(units - done, 0) / rate)}"
+    return f"{head} · {format_rate(rate)} · ETA {format_eta(max(units - done, 0) / rate)}"
 
 
 def _bar_style(chunk: QColor, palette: QPalette) -> str:

@@ -66,6 +66,17 @@ def test_durations_read_well_at_unit_boundaries(seconds: float, text: str) -> No
 
 
 @pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(0.8701, "under 1 s"), (1.4, "1 s"), (4.0, "4 s"), (59.4, "59 s"), (59.6, "1 min 00 s"),
+     (125.2, "2 min 05 s")],
+)  # fmt: skip
+def test_an_eta_is_in_whole_units(seconds: float, text: str) -> None:
+    from mpscope.workers.units import format_eta
+
+    assert format_eta(seconds) == text
+
+
+@pytest.mark.parametrize(
     ("text", "count"),
     [("10000000", 10**7), ("10,000,000", 10**7), ("10_000_000", 10**7), ("1e7", 10**7),
      ("10M", 10**7), ("2.5k", 2500), ("1.5e3", 1500), (" 7 ", 7)],
