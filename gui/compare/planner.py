@@ -17,7 +17,13 @@ from mpscope.workers.compare import (
     plan_matrix,
 )
 from mpscope.workers.spec import RunSpec, SpecError, job_label
-from mpscope.workers.strategies import STRATEGIES, default_strategy
+from mpscope.workers.strategies import (
+    STRATEGIES,
+    accepted_workloads,
+    baseline,
+    default_strategy,
+)
+from mpscope.workers.strategies import why_not as unfit_reason
 from mpscope.workers.units import format_count
 from mpscope.workers.workloads import WORKLOADS
 
@@ -50,16 +56,25 @@ class ComparePlanner:
         if spec is None:
             problem = self.controls.problem() or "a value is invalid"
             raise SpecError(f"fix the controls on the left first: {problem}")
+        loop = baseline()
+        if unfit_reason(loop, spec.workload) is not None:  # nothing to compare against
+            runs = [s.id for s in STRATEGIES.values() if unfit_reason(s, spec.workload) is None]
+            fitting = accepted_workloads(loop)
+            choices = ", ".join(fitting[:-1]) + f" or {fitting[-1]}" if fitting else "another"
+            raise SpecError(
+                f"{spec.workload} runs only under {' or '.join(runs)}, and Compare measures "
+                f"strategies against {loop.id}, which cannot run it: pick {choices} under "
+                "Workload on the left"
+            )
         return spec.replace(inject=None, chunksize=self.controls.choices().chunksize)
 
     def matrix_plan(self) -> MatrixPlan:
         """The checked strategies at every worker count, the loop first."""
+        base = self.base_spec()  # first: a job the loop cannot run is the thing to change
         strategies = self.setup.checked_strategies()
         if not strategies:
             raise SpecError("check at least one strategy to compare with the sequential loop")
-        return plan_matrix(
-            strategies, self.setup.worker_counts(), self.base_spec(), self.setup.repeats
-        )
+        return plan_matrix(strategies, self.setup.worker_counts(), base, self.setup.repeats)
 
     def chunksize_plan(self) -> MatrixPlan:
         """The checked pool strategies (or pool-map) at the most workers, chunksize swept."""

@@ -264,6 +264,18 @@ def test_the_setup_says_what_is_wrong_and_disables_what_cannot_run(qtbot, window
     assert not child(window, "compareButton").isEnabled()
 
 
+def test_a_workload_the_loop_cannot_run_says_what_to_change(qtbot, window):
+    with qtbot.waitSignal(window.compare.plan_updated, timeout=5_000):
+        choose(child(window, "strategyCombo"), "shared-counter")  # its workload: increment
+    assert window.controls.workload == "increment"
+    message = child(window, "compareMessage")
+    assert message.isVisible()
+    text = message.text()
+    assert "increment runs only under shared-counter" in text
+    assert "pick square" in text and "under Workload on the left" in text
+    assert not child(window, "compareButton").isEnabled()
+
+
 @pytest.mark.timeout(30)
 def test_the_results_table_sorts_by_the_numbers(qtbot, window):
     walls = [0.5, 0.05, 2.0, 0.3]
