@@ -53,6 +53,7 @@ from mpscope.workers.spec import SpecError
 TITLE = "Compare"
 PLAN_LINE_DELAY_MS = 120
 KIND_NAME = {"matrix": "comparison", "chunksize": "chunksize sweep", "grain": "grain sweep"}
+RUNNING = {"matrix": "comparing", "chunksize": "chunksize sweep", "grain": "grain sweep"}
 BUTTON_TIPS = {
     "matrix": "Run the comparison",
     "chunksize": "Items/s against chunksize",
@@ -202,6 +203,8 @@ class ComparePage(QWidget):
         matrix = plans["matrix"]
         try:
             count = f"{matrix.total_runs} runs" if isinstance(matrix, MatrixPlan) else "—"
+            if running and self.driver.plan is not None:  # what runs now, not what would
+                count = f"{self.driver.plan.total_runs} runs ({RUNNING[self.driver.kind]})"
             job = f"{job_line(self.planner.base_spec())}  →  {count}"
         except SpecError:
             job = "—"

@@ -173,9 +173,13 @@ def test_the_chunksize_sweep_runs_from_its_button_and_fills_its_chart(qtbot, win
     set_matrix(qtbot, window, ["pool-map"], "2", 1)
     button = child(window, "chunksizeSweepButton")
     assert button.isEnabled() and "runs" in button.toolTip()
+    matrix_runs = child(window, "compareJob").text()
     with qtbot.waitSignal(page.driver.finished, timeout=60_000) as done:
         qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
         assert page.tabs.currentWidget() is page.sweeps
+        # the header counts the sweep that runs, not the comparison it would run
+        sweep = f"{page.driver.plan.total_runs} runs (chunksize sweep)"
+        assert sweep in child(window, "compareJob").text(), matrix_runs
     assert done.args == [False]
     series = chunksize_series(page.shown.records)
     assert [s.label for s in series] == ["pool-map K=2"]
