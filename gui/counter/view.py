@@ -265,7 +265,8 @@ class CounterView(QWidget):
         self.frame = frame
         wall = self.clock()
         self._show_value(frame.value, frame.writer)
-        self.value_box.show_made(self._made_text(frame, timeline.lock))
+        ended = not self._live and self.outcome is not None and t >= end  # the final count
+        self.value_box.show_made(self._made_text(frame, timeline.lock, ended))
         self.lanes.show_frame(frame, wall, self.pids)
         force = self._jumped or not self._needs_frames(t)
         self._jumped = False
@@ -301,10 +302,11 @@ class CounterView(QWidget):
             self.value_shown.emit(value)
 
     @staticmethod
-    def _made_text(frame: CounterFrame, lock: str) -> str:
+    def _made_text(frame: CounterFrame, lock: str, ended: bool) -> str:
         made = f"{format_count(frame.made)} increments made"
         if lock == "none":
-            made += f" · {format_count(max(frame.made - frame.value, 0))} lost so far"
+            lost = format_count(max(frame.made - frame.value, 0))
+            made += f" · {lost} lost" + ("" if ended else " so far")
         return made
 
     def _update_controls(self) -> None:

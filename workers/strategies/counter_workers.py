@@ -355,7 +355,8 @@ def explain(lock: str, force_race: bool, workers: int, increments: int, lost: in
         how = "the lock was held for each increment, so the workers interleaved"
     elif force_race:
         how = (
-            f"in each of {format_count(increments)} rounds all {workers} workers read the same "
+            f"in each of {format_count(increments)} rounds "
+            f"{'both' if workers == 2 else f'all {workers}'} workers read the same "
             f"value, met at a barrier and wrote it plus one, so each round lost {workers - 1}"
         )
     else:
