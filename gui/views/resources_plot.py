@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 from mpscope.gui.lane_series import GrowableArray
 from mpscope.gui.palette import style_plot_widget, total_color, worker_color
 from mpscope.gui.run_model import RunModel
+from mpscope.gui.views.idle_hint import IdleHint
 from mpscope.gui.views.live_view import ModelWatch
 from mpscope.gui.views.plot_helpers import (
     LIVE_REDRAW_INTERVAL_S,
@@ -68,6 +69,11 @@ class ResourcesPlot(QWidget):
         self.memory_curves: dict[int, pg.PlotCurveItem] = {}
         self._follower = ClockFollower(self.cpu_plot, self.memory_plot)
         cache_axes(self.cpu_plot, self.memory_plot)
+        self.idle_hint = IdleHint(
+            self.plot_widget,
+            [self.cpu_plot, self.memory_plot],
+            "Press Run (Ctrl+R): CPU and memory of every process of the run",
+        )
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.plot_widget)
@@ -142,6 +148,7 @@ class ResourcesPlot(QWidget):
         set_legend(self.legend, entries)
 
     def _clear(self) -> None:
+        self.idle_hint.dismiss()
         for plot, curves in (
             (self.cpu_plot, self.cpu_curves),
             (self.memory_plot, self.memory_curves),

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from mpscope.gui.palette import style_plot_widget, total_color, worker_color
 from mpscope.gui.run_model import RunModel
+from mpscope.gui.views.idle_hint import IdleHint
 from mpscope.gui.views.live_view import ModelWatch
 from mpscope.gui.views.plot_helpers import (
     ClockFollower,
@@ -80,6 +81,9 @@ class ThroughputPlot(QWidget):
         self.lane_curves: dict[int, pg.PlotCurveItem] = {}
         self._follower = ClockFollower(plot)
         cache_axes(plot)
+        self.idle_hint = IdleHint(
+            self.plot_widget, [plot], "Press Run (Ctrl+R): items per second, in all and per worker"
+        )
         self._apply_palette()
 
     # -- the contract with the window ---------------------------------------------------------
@@ -135,6 +139,7 @@ class ThroughputPlot(QWidget):
         set_legend(self.legend, entries)
 
     def _clear(self) -> None:
+        self.idle_hint.dismiss()
         for curve in self.lane_curves.values():
             self.plot.removeItem(curve)
         self.lane_curves.clear()

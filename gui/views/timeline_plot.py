@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QLabel, QToolTip, QVBoxLayout, QWidget
 from mpscope.gui.lane_series import LaneSeries
 from mpscope.gui.palette import blend, scaled_font, style_plot_widget, total_color, worker_color
 from mpscope.gui.run_model import RunModel
+from mpscope.gui.views.idle_hint import IdleHint
 from mpscope.gui.views.live_view import ModelWatch
 from mpscope.gui.views.plot_helpers import (
     LIVE_REDRAW_INTERVAL_S,
@@ -117,6 +118,9 @@ class TimelinePlot(QWidget):
         self.lanes: dict[int, LaneSpans] = {}
         self._follower = ClockFollower(plot)
         cache_axes(plot)
+        self.idle_hint = IdleHint(
+            self.plot_widget, [plot], "Press Run (Ctrl+R): a bar for every chunk each worker ran"
+        )
         self.caption = QLabel(LEGEND_TEXT)
         self.caption.setWordWrap(True)
         self.caption.setFont(scaled_font(self.font(), -1.5))
@@ -232,6 +236,7 @@ class TimelinePlot(QWidget):
         plot.getAxis("left").setTicks([[(i, f"w{i}") for i in range(lanes)], []])
 
     def _clear(self) -> None:
+        self.idle_hint.dismiss()
         plot = self.plot_widget.getPlotItem()
         for spans in self.lanes.values():
             spans.remove(plot)

@@ -435,3 +435,23 @@ def test_more_workers_than_cores_is_said_to_be_oversubscribed(window):
     assert "oversubscription" in spin.toolTip()
     spin.setValue(1)
     assert "oversubscribed" not in spin.suffix()
+
+
+@pytest.mark.timeout(60)
+def test_before_the_first_run_each_plot_says_what_it_will_show(qtbot, window):
+    plots = ("throughputPlot", "timelinePlot", "resourcesPlot")
+    for name in plots:
+        hint = child(child(window, name), "idleHint")
+        assert hint.isVisible() and "Press Run" in hint.text(), name
+        assert not hint.text().startswith("0"), name
+        plot_area = hint.parentWidget()
+        assert plot_area.rect().contains(hint.geometry()), name  # within the plot, whole
+        left_axes = [a for a in hint.axes if a.orientation == "left"]
+        assert left_axes and not any(a.style["showValues"] for a in left_axes), name
+    set_up(qtbot, window, "pool-map", "square", "20000")
+    qtbot.mouseClick(child(window, "runButton"), Qt.MouseButton.LeftButton)
+    wait_ended(qtbot, window)
+    for name in plots:
+        hint = child(child(window, name), "idleHint")
+        assert not hint.isVisible(), name
+        assert all(axis.style["showValues"] for axis in hint.axes), name

@@ -1,0 +1,65 @@
+"""IdleHint: before the first run, a view says what it will show and how to get there.
+
+An empty plot would otherwise show placeholder axes (0.2 to 0.8 items/s, 0 to 1 MiB) that mean
+nothing. The hint is a line of text over the plot, its axes' numbers hidden until a run
+begins; the view calls ``dismiss()`` when it clears for a run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pyqtgraph as pg
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtWidgets import QLabel, QWidget
+
+from mpscope.gui.naming import named
+
+MARGIN_PX = 24  # the hint keeps clear of the plot's edges
+
+
+class IdleHint(QLabel):
+    """A centred note over ``host`` (a view's plot widget) until ``dismiss()``."""
+
+    def __init__(self, host: QWidget, plots: Sequence[pg.PlotItem], text: str) -> None:
+        super().__init__(text, host)
+        named(self, "idleHint")
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setWordWrap(True)
+        self.setProperty("role", "note")
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        # the axes whose numbers are placeholders until a run: restored as they were
+        self.axes = [
+            axis
+            for plot in plots
+            for axis in (plot.getAxis("left"), plot.getAxis("bottom"))
+            if axis.style.get("showValues", True)
+        ]
+        for axis in self.axes:
+            axis.setStyle(showValues=False)
+        host.installEventFilter(self)
+        self._fit()
+
+    @property
+    def shown(self) -> bool:
+        """True until a run began."""
+        return not self.isHidden()
+
+    def dismiss(self) -> None:
+        """A run begins: the hint goes and the axes show their numbers."""
+        if self.isHidden():
+            return
+        self.hide()
+        for axis in self.axes:
+            axis.setStyle(showValues=True)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Follow the host's size."""
+        if event.type() == QEvent.Type.Resize:
+            self._fit()
+        return False
+
+    def _fit(self) -> None:
+        host = self.parentWidget()
+        if host is not None:
+            self.setGeometry(host.rect().adjusted(MARGIN_PX, MARGIN_PX, -MARGIN_PX, -MARGIN_PX))
