@@ -18,16 +18,36 @@ from mpscope.gui.naming import named
 MARGIN_PX = 24  # the hint keeps clear of the plot's edges
 
 
-class IdleHint(QLabel):
-    """A centred note over ``host`` (a view's plot widget) until ``dismiss()``."""
+class PlotNote(QLabel):
+    """A centred line of text over ``host`` (a view's plot widget), following its size."""
 
-    def __init__(self, host: QWidget, plots: Sequence[pg.PlotItem], text: str) -> None:
+    def __init__(self, host: QWidget, text: str = "") -> None:
         super().__init__(text, host)
-        named(self, "idleHint")
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setWordWrap(True)
         self.setProperty("role", "note")
         self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        host.installEventFilter(self)
+        self._fit()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Follow the host's size."""
+        if event.type() == QEvent.Type.Resize:
+            self._fit()
+        return False
+
+    def _fit(self) -> None:
+        host = self.parentWidget()
+        if host is not None:
+            self.setGeometry(host.rect().adjusted(MARGIN_PX, MARGIN_PX, -MARGIN_PX, -MARGIN_PX))
+
+
+class IdleHint(PlotNote):
+    """A note over ``host`` until ``dismiss()``: what the plot will show once a run begins."""
+
+    def __init__(self, host: QWidget, plots: Sequence[pg.PlotItem], text: str) -> None:
+        super().__init__(host, text)
+        named(self, "idleHint")
         # the axes whose numbers are placeholders until a run: restored as they were
         self.axes = [
             axis
@@ -37,8 +57,6 @@ class IdleHint(QLabel):
         ]
         for axis in self.axes:
             axis.setStyle(showValues=False)
-        host.installEventFilter(self)
-        self._fit()
 
     @property
     def shown(self) -> bool:
@@ -52,14 +70,3 @@ class IdleHint(QLabel):
         self.hide()
         for axis in self.axes:
             axis.setStyle(showValues=True)
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        """Follow the host's size."""
-        if event.type() == QEvent.Type.Resize:
-            self._fit()
-        return False
-
-    def _fit(self) -> None:
-        host = self.parentWidget()
-        if host is not None:
-            self.setGeometry(host.rect().adjusted(MARGIN_PX, MARGIN_PX, -MARGIN_PX, -MARGIN_PX))

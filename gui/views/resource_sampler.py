@@ -14,6 +14,9 @@ from mpscope.gui.lane_series import GrowableArray
 from mpscope.gui.run_model import RunModel
 
 SAMPLE_INTERVAL_MS = 250
+# a run's first second is sampled faster, so a short run still gets a CPU line
+START_INTERVAL_MS = 100
+START_PHASE_S = 1.0
 CONDUCTOR = -1  # series key of the conductor process (lanes use their index)
 MIB = 2**20
 MIN_CPU_INTERVAL_S = 0.15  # CPU times tick in 10 ms steps: shorter intervals are mostly noise
@@ -37,8 +40,9 @@ class ResourceSampler(QObject):
     ) -> None:
         super().__init__(parent)
         self._model = model
+        self._interval_ms = interval_ms
         self._timer = QTimer(self)
-        self._timer.setInterval(interval_ms)
+        self._timer.setInterval(min(START_INTERVAL_MS, interval_ms))
         self._timer.timeout.connect(self.sample)
         self._generation = model.generation
         self._known_pids: set[int] = set()
@@ -72,6 +76,7 @@ class ResourceSampler(QObject):
         self.samples = 0
         self.sampled_pids.clear()
         self._generation = self._model.generation
+        self._timer.setInterval(min(START_INTERVAL_MS, self._interval_ms))
 
     # -- following the model --------------------------------------------------------------------
     def _on_model_changed(self) -> None:
@@ -123,6 +128,8 @@ class ResourceSampler(QObject):
         if conductor is None:
             return
         t = model.now()
+        if t > START_PHASE_S and self._timer.interval() != self._interval_ms:
+            self._timer.setInterval(self._interval_ms)  # past the start: the steady pace
         lanes_by_pid: dict[int, list[int]] = {conductor: []}
         for index, pid in model.worker_pids().items():
             lanes_by_pid.setdefault(pid, []).append(index)

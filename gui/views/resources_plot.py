@@ -8,9 +8,10 @@ from PySide6.QtGui import QPen
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from mpscope.gui.lane_series import GrowableArray
+from mpscope.gui.naming import named
 from mpscope.gui.palette import style_plot_widget, total_color, worker_color
 from mpscope.gui.run_model import RunModel
-from mpscope.gui.views.idle_hint import IdleHint
+from mpscope.gui.views.idle_hint import IdleHint, PlotNote
 from mpscope.gui.views.live_view import ModelWatch
 from mpscope.gui.views.plot_helpers import (
     LIVE_REDRAW_INTERVAL_S,
@@ -21,7 +22,8 @@ from mpscope.gui.views.plot_helpers import (
     nice_ceiling,
     set_legend,
 )
-from mpscope.gui.views.resource_sampler import CONDUCTOR, ResourceSampler
+from mpscope.gui.views.resource_sampler import CONDUCTOR, START_INTERVAL_MS, ResourceSampler
+from mpscope.workers.units import format_seconds
 
 
 def _series_name(key: int) -> str:
@@ -74,6 +76,8 @@ class ResourcesPlot(QWidget):
             [self.cpu_plot, self.memory_plot],
             "Press Run (Ctrl+R): CPU and memory of every process of the run",
         )
+        self.short_note = named(PlotNote(self.plot_widget), "resourcesShortRunNote")
+        self.short_note.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.plot_widget)
@@ -93,6 +97,21 @@ class ResourcesPlot(QWidget):
             self._update_curves()
             self._drawn = state
         self._follower.apply(model.clock(), model.live, model.expected_end())
+        self._say_if_too_short()
+
+    def _say_if_too_short(self) -> None:
+        """A run over before two CPU samples of any process: say so, not an empty plot."""
+        model = self._model
+        ended = not model.live and model.outcome is not None and model.started is not None
+        lines = any(len(series) >= 2 for series in self.sampler.cpu.values())
+        if ended and not lines:
+            self.short_note.setText(
+                f"This run took {format_seconds(model.clock())}: too short to sample its CPU "
+                f"(every {START_INTERVAL_MS} ms). Run more items to see it."
+            )
+            self.short_note.show()
+        else:
+            self.short_note.hide()
 
     # -- drawing --------------------------------------------------------------------------------
     def _update_curves(self) -> None:
@@ -149,6 +168,7 @@ class ResourcesPlot(QWidget):
 
     def _clear(self) -> None:
         self.idle_hint.dismiss()
+        self.short_note.hide()
         for plot, curves in (
             (self.cpu_plot, self.cpu_curves),
             (self.memory_plot, self.memory_curves),

@@ -17,6 +17,7 @@ from PySide6.QtCore import QPointF, QTimer
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QToolTip
 from pytestqt.qtbot import QtBot
+from ui_steps import child
 
 from mpscope.gui.palette import MIN_CONTRAST, contrast, worker_color
 from mpscope.gui.run_model import RunModel
@@ -447,3 +448,28 @@ def test_a_real_run_shows_in_every_view_before_it_finishes(
     refresh_all(views)
     assert views["progress"].overall.bar.value() == 1000
     assert not views["resources"].sampler.active
+
+
+def test_a_run_too_short_to_sample_says_so_and_a_sampled_one_draws(
+    qtbot: QtBot, model: RunModel, views: Views
+) -> None:
+    resources = views["resources"]
+    run = SyntheticRun(workers=1, age_s=0.05)
+    model.reset(run.spec)
+    model.fold([run.started(conductor_pid=os.getpid()), run.worker(0, 0.01)])
+    model.fold([run.finished(0.05)])  # over before a second sample
+    resources.refresh()
+    note = child(resources, "resourcesShortRunNote")
+    assert not note.isHidden() and "too short to sample its CPU" in note.text()
+    assert "Run more items" in note.text()
+
+    run = SyntheticRun(workers=1, age_s=0.0)
+    model.reset(run.spec)
+    model.fold([run.started(conductor_pid=os.getpid())])
+    # the first second is sampled every 100 ms: two CPU samples of the conductor well
+    # within half a second
+    qtbot.waitUntil(lambda: len(resources.sampler.cpu.get(CONDUCTOR, [])) >= 2, timeout=2_000)
+    model.fold([run.finished(0.5)])
+    resources.refresh()
+    assert note.isHidden()
+    assert len(resources.cpu_curves[CONDUCTOR].getData()[0]) >= 2
