@@ -9,6 +9,7 @@ from PySide6.QtGui import QBrush, QColor, QCursor, QPalette
 from PySide6.QtWidgets import QLabel, QToolTip, QVBoxLayout, QWidget
 
 from mpscope.gui.lane_series import LaneSeries
+from mpscope.gui.naming import named
 from mpscope.gui.palette import blend, scaled_font, style_plot_widget, total_color, worker_color
 from mpscope.gui.run_model import RunModel
 from mpscope.gui.views.idle_hint import IdleHint
@@ -26,7 +27,19 @@ BAR_HEIGHT = 0.8  # of a lane
 STARTUP_HEIGHT = 0.25
 HOVER_TOLERANCE_PX = 3.0
 REDRAW_INTERVAL_S = LIVE_REDRAW_INTERVAL_S  # while live: thousands of bars to draw
-LEGEND_TEXT = "a bar per chunk · hatched: chunks merged · grey: start-up · outlined: running"
+LEGEND_TEXT = (
+    "a bar per chunk, shades alternating · gap: waiting for a task or sending results · "
+    "hatched: chunks merged · grey: start-up · outlined: running"
+)
+LEGEND_TIP = (
+    "Each bar is one chunk (task) a worker ran, from its first item to its last; next chunks "
+    "alternate between two shades of the worker's colour so that they can be told apart.\n"
+    "A gap between bars is time the worker was not running your job: waiting for its next "
+    "task, or sending the last results back (many small chunks make many gaps).\n"
+    "Hatched: several chunks too close together to draw one by one, merged into one bar.\n"
+    "Grey, at the start: the worker process starting (importing, unpickling its job).\n"
+    "Outlined: the chunk still running. Hover a bar for its items and times."
+)
 
 
 class LaneSpans:
@@ -121,7 +134,8 @@ class TimelinePlot(QWidget):
         self.idle_hint = IdleHint(
             self.plot_widget, [plot], "Press Run (Ctrl+R): a bar for every chunk each worker ran"
         )
-        self.caption = QLabel(LEGEND_TEXT)
+        self.caption = named(QLabel(LEGEND_TEXT), "timelineCaption")
+        self.caption.setToolTip(LEGEND_TIP)
         self.caption.setWordWrap(True)
         self.caption.setFont(scaled_font(self.font(), -1.5))
         self.caption.setAlignment(Qt.AlignmentFlag.AlignHCenter)

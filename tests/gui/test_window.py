@@ -455,3 +455,10 @@ def test_before_the_first_run_each_plot_says_what_it_will_show(qtbot, window):
         hint = child(child(window, name), "idleHint")
         assert not hint.isVisible(), name
         assert all(axis.style["showValues"] for axis in hint.axes), name
+
+
+def test_the_timeline_says_what_its_gaps_and_shades_mean(window):
+    caption = child(window, "timelineCaption")
+    assert "gap: waiting for a task or sending results" in caption.text()
+    assert "shades alternating" in caption.text()
+    assert "A gap between bars" in caption.toolTip()

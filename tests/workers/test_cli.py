@@ -57,6 +57,8 @@ def test_table_output_and_the_console_script() -> None:
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert "332833500" in proc.stdout and "[correct]" in proc.stdout
+    # the per-worker table says what its two times are
+    assert "busy: wall time inside its chunks; cpu: CPU time" in proc.stdout
 
 
 @pytest.mark.timeout(60)

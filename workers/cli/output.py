@@ -130,6 +130,11 @@ def print_table(record: dict[str, Any], out: TextIO) -> None:
                 f"{format_seconds(w['busy_s']):<11} {cpu_text}",
                 file=out,
             )
+        print(
+            "  (busy: wall time inside its chunks; cpu: CPU time its process or thread used, "
+            "start-up included)",
+            file=out,
+        )
 
 
 def list_strategies(as_json: bool, out: TextIO) -> None:
