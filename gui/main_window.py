@@ -35,6 +35,7 @@ from mpscope.gui.compare import ComparePage
 from mpscope.gui.controls import ControlsPanel
 from mpscope.gui.counter import CounterView
 from mpscope.gui.explanation_view import ExplanationView
+from mpscope.gui.getting_started import GettingStarted
 from mpscope.gui.naming import named
 from mpscope.gui.redraw_pacer import RedrawPacer
 from mpscope.gui.run_controller import RunController
@@ -61,6 +62,7 @@ class MainWindow(QMainWindow):
         self.controller = RunController(self.model, self)
         self.baselines = SequentialBaselines()
         self._closing = False
+        self.getting_started: GettingStarted | None = None  # opened from Help (F1)
 
         self.controls = ControlsPanel(load_choices())
         self.explanation = ExplanationView()
@@ -194,6 +196,10 @@ class MainWindow(QMainWindow):
         run_menu.addAction(self.controls.stop_action)
         run_menu.addAction(self.compare.setup.compare_action)
         self.help_menu = help_menu = menu.addMenu("&Help")
+        guide = QAction("&Getting started", self)
+        guide.setShortcut(QKeySequence(QKeySequence.StandardKey.HelpContents))  # F1
+        guide.triggered.connect(self.show_getting_started)
+        help_menu.addAction(guide)
         about = QAction("&About mpscope", self)
         about.triggered.connect(self._about)
         help_menu.addAction(about)
@@ -331,13 +337,21 @@ class MainWindow(QMainWindow):
         if path and not self.save_screenshot(path):
             QMessageBox.warning(self, "mpscope", f"could not write {path}")
 
+    def show_getting_started(self) -> None:
+        """Open (or raise) the getting-started page beside the window."""
+        if self.getting_started is None:
+            self.getting_started = GettingStarted(self)
+        self.getting_started.show()
+        self.getting_started.raise_()
+
     def _about(self) -> None:
         QMessageBox.about(
             self,
             "About mpscope",
             "<b>mpscope</b>: see what Python's parallel strategies really do.<br>"
             "Pick a strategy, a workload and a core count; press Run; watch every worker live."
-            "<br>Every number is measured and every result checked against its closed form."
+            "<br>Every number is measured and every result checked: against its closed form,"
+            " or against the plain loop for your own function. Help › Getting started (F1)."
             f"<br><br>version {_version()} · Qt {qVersion()} · Python {platform.python_version()}",
         )
 

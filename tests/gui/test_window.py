@@ -462,3 +462,18 @@ def test_the_timeline_says_what_its_gaps_and_shades_mean(window):
     assert "gap: waiting for a task or sending results" in caption.text()
     assert "shades alternating" in caption.text()
     assert "A gap between bars" in caption.toolTip()
+
+
+def test_help_has_a_getting_started_page_on_f1(qtbot, window):
+    actions = {a.text(): a for a in window.help_menu.actions()}
+    guide = actions["&Getting started"]
+    assert guide.shortcut().toString() == "F1"
+    guide.trigger()
+    page = window.getting_started
+    assert page is not None and page.isVisible() and not page.isModal()
+    text = child(page, "gettingStartedText").toPlainText()
+    for words in ("Strategy", "Workload", "Your function", "Run (Ctrl+R)", "Compare"):
+        assert words in text
+    guide.trigger()  # again: the same page, raised
+    assert window.getting_started is page
+    page.close()
