@@ -29,9 +29,8 @@ from mpscope.gui import choice_combos as combos
 from mpscope.gui import control_texts as texts
 from mpscope.gui.calibration import ItemProposals
 from mpscope.gui.fault_section import FaultSection
-from mpscope.gui.job_target_field import JobTargetField
 from mpscope.gui.naming import named
-from mpscope.gui.own_estimate_note import OwnEstimateNote
+from mpscope.gui.own_job_rows import OwnJobRows
 from mpscope.gui.settings import ControlChoices
 from mpscope.gui.strategy_options import StrategyOptions
 from mpscope.workers.spec import (
@@ -126,16 +125,8 @@ class ControlsPanel(QWidget):
         combos.populate_workloads(self.workload_combo)
         form.addRow("&Workload", self.workload_combo)
 
-        # the user's own function (workload "Your function…") and, optionally, its inputs
-        self.target_field = named(JobTargetField(), "jobTargetField")
-        form.addRow("&Function", self.target_field)
-        self.inputs_edit = named(QLineEdit(), "inputsEdit")
-        self.inputs_edit.setPlaceholderText("range(N), or a name in the function's module")
-        self.inputs_edit.setToolTip(texts.INPUTS_TIP)
-        self.inputs_edit.setClearButtonEnabled(True)
-        form.addRow("In&puts", self.inputs_edit)
-        self.estimate_note = OwnEstimateNote()
-        form.addRow("", self.estimate_note)
+        # the user's own function (workload "Your function…"), its inputs, the estimate
+        self.own = OwnJobRows(form, self)
 
         self.items_edit = named(QLineEdit(), "itemsEdit")
         self.items_edit.setToolTip(texts.ITEMS_TIP)
@@ -229,8 +220,7 @@ class ControlsPanel(QWidget):
 
         self.strategy_combo.currentIndexChanged.connect(self._on_strategy)
         self.workload_combo.currentIndexChanged.connect(self._on_workload)
-        self.target_field.target_changed.connect(self._on_target)
-        self.inputs_edit.editingFinished.connect(self._on_inputs)
+        self.own.changed.connect(self._on_own_job)
         self.items_edit.textEdited.connect(self._on_items_typed)
         self.items_edit.editingFinished.connect(self._tidy_items_text)
         self.items_reset.clicked.connect(self._reset_items)
@@ -272,7 +262,7 @@ class ControlsPanel(QWidget):
         self._busy = busy
         self._update_buttons()
         if busy:
-            self.estimate_note.pause()
+            self.own.estimate_note.pause()
         else:
             self._update_estimate()
 
@@ -289,8 +279,8 @@ class ControlsPanel(QWidget):
             start_method=str(self.start_method_combo.currentData()),
             grain=self.grain_spin.value(),
             sleep_ms=self.sleep_spin.value(),
-            job=self.target_field.target().strip() or None,
-            inputs=self.inputs_edit.text().strip() or None,
+            job=self.own.target or None,
+            inputs=self.own.inputs,
             advanced_open=self.advanced.isExpanded(),
         )
         self.options.store(choices)
@@ -322,8 +312,7 @@ class ControlsPanel(QWidget):
                 self.grain_spin.setValue(c.grain)
             if c.sleep_ms is not None:
                 self.sleep_spin.setValue(c.sleep_ms)
-            self.target_field.set_target(c.job or "")
-            self.inputs_edit.setText(c.inputs or "")
+            self.own.apply(c.job, c.inputs)
             if c.advanced_open:
                 self.advanced.expand(animate=False)
             self.options.apply(c)
@@ -388,41 +377,24 @@ class ControlsPanel(QWidget):
         self._update_relevance()
         self._evaluate()
 
-    def _on_target(self, target: str) -> None:
-        self.target_field.clear_error()
-        self._update_relevance()
-        self._evaluate()
-
-    def _on_inputs(self) -> None:
-        self.target_field.clear_error()
-        self._update_relevance()  # the call shown is written with the inputs' name
+    def _on_own_job(self) -> None:
+        self._update_relevance()  # the call shown is written with the function's names
         self._show_items()
         self._evaluate()
 
+    @property
+    def own_job(self) -> bool:
+        """True while the workload is the user's own function."""
+        return self.workload == OWN_WORKLOAD.id
+
     def job_names(self) -> tuple[str, str | None] | None:
-        """The user's function and inputs as their code names them (``parse_row``, ``rows``;
-        inputs None: range(N)), while "Your function…" is chosen with a target."""
-        target = self.target_field.target().strip()
-        if self.workload != OWN_WORKLOAD.id or ":" not in target:
-            return None
-        inputs = self.inputs_edit.text().strip()
-        return target.rpartition(":")[2], inputs.rpartition(":")[2] if inputs else None
-
-    def show_job_error(self, message: str) -> None:
-        """An error the run's conductor found in the user's job or inputs, shown under them."""
-        self.target_field.show_error(message)
-
-    def remember_job(self) -> None:
-        """A run of the user's function started: keep its target among the recent ones."""
-        if self.workload == OWN_WORKLOAD.id and self.target_field.target():
-            self.target_field.remember(self.target_field.target())
-
-    def _lacks_target(self) -> bool:
-        return self.workload == OWN_WORKLOAD.id and not self.target_field.target().strip()
+        """The user's function and inputs as their code names them, while "Your function…"
+        is the workload (``OwnJobRows.names``); else None."""
+        return self.own.names() if self.own_job else None
 
     def _all_inputs(self) -> bool:
         """The user's own function over inputs with no size typed: every input item."""
-        return self.workload == OWN_WORKLOAD.id and bool(self.inputs_edit.text().strip())
+        return self.own_job and self.own.inputs is not None
 
     def _on_job_parameter(self) -> None:
         if self.workload not in self._typed_items:
@@ -475,12 +447,11 @@ class ControlsPanel(QWidget):
         own = workload is OWN_WORKLOAD
         self.form.setRowVisible(self.grain_spin, "grain" in takes)
         self.form.setRowVisible(self.sleep_spin, "sleep_ms" in takes)
-        self.form.setRowVisible(self.target_field, own)
-        self.form.setRowVisible(self.inputs_edit, own)
-        self.form.setRowVisible(self.estimate_note, own)
-        call = texts.own_call(info.call, self.target_field.target(), self.inputs_edit.text())
+        self.own.show_rows(own)
         self.job_names_changed.emit()
-        self.strategy_call.setText(texts.breakable_code(call if own else info.call))
+        self.strategy_call.setText(
+            texts.breakable_code(self.own.call(info.call) if own else info.call)
+        )
         self.workers_spin.setEnabled(info.multi_worker)
         self.workers_spin.setToolTip(texts.workers_tip(self.strategy))
         self.chunksize_spin.setEnabled(info.chunked)
@@ -511,7 +482,7 @@ class ControlsPanel(QWidget):
         every_input = self._all_inputs() and not self.items_edit.text().strip()
         if every_input:
             items, items_problem = 0, None  # every input item (counted by the conductor)
-        if items is not None and self._lacks_target():
+        if items is not None and self.own_job and not self.own.target:
             spec_problem = texts.NO_TARGET
         elif items is not None:
             try:
@@ -537,26 +508,22 @@ class ControlsPanel(QWidget):
 
     def _update_estimate(self) -> None:
         """Measure the user's function before it runs (its cost per item, the break-even N)."""
-        if self._busy:
-            return  # measuring would take CPU from the run: after it
-        if self._spec is not None and self._spec.job is not None:
-            self.estimate_note.request(self._spec, STRATEGIES[self.strategy].unpacks_items)
-        else:
-            self.estimate_note.clear()
+        if not self._busy:  # measuring would take CPU from a run: after it
+            self.own.estimate(self._spec, STRATEGIES[self.strategy].unpacks_items)
 
     def shutdown(self) -> None:
         """The window closes: end any measurement under way."""
-        self.estimate_note.shutdown()
+        self.own.estimate_note.shutdown()
 
     def _raw_spec(self, items: int | None) -> RunSpec:
         """The spec the controls show, ``items`` None: every item of the user's inputs."""
-        own = self.workload == OWN_WORKLOAD.id
+        own = self.own_job
         return RunSpec(
             strategy=self.strategy,
             workload=self.workload,
             items=items,
-            job=self.target_field.target().strip() if own else None,
-            inputs=(self.inputs_edit.text().strip() or None) if own else None,
+            job=self.own.target if own else None,
+            inputs=self.own.inputs if own else None,
             workers=self.workers_spin.value(),
             chunksize=self.chunksize_spin.value() or None,
             start_method=str(self.start_method_combo.currentData()),

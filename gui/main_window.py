@@ -221,7 +221,8 @@ class MainWindow(QMainWindow):
         save_choices(self.controls.choices())
         if not self.controller.start(spec):
             return False
-        self.controls.remember_job()
+        if self.controls.own_job:
+            self.controls.own.remember()
         self.summary.show_running(spec)
         self.pages.setCurrentIndex(0)
         self.redraw()
@@ -241,7 +242,7 @@ class MainWindow(QMainWindow):
     def _on_run_ended(self, outcome: object) -> None:
         self.redraw_timer.stop()
         if isinstance(outcome, RunFailed) and outcome.refused:  # the user's job cannot run
-            self.controls.show_job_error(outcome.error)
+            self.controls.own.show_error(outcome.error)
         if self.model.spec is not None:
             self.baselines.record(self.model.spec, outcome)
             baseline = self.baselines.wall_s(self.model.spec)
