@@ -41,7 +41,8 @@ FIGURES = (
 
 def describe_spec(spec: RunSpec) -> str:
     """One line naming a run: strategy · workload · N · K · chunksize · start method."""
-    parts = [str(spec.strategy), job_label(spec), f"N={format_count(spec.items or 0)}"]
+    items = format_count(spec.items) if spec.items else "all the inputs"  # counted at start
+    parts = [str(spec.strategy), job_label(spec), f"N={items}"]
     takes = WORKLOADS[str(spec.workload)].params.values() if spec.workload in WORKLOADS else ()
     if "grain" in takes:
         parts.append(f"grain {format_count(spec.grain)}")

@@ -73,8 +73,10 @@ def test_a_users_function_runs_from_the_window_checked_against_the_loop(
     assert "pool.map(" in code and "word_lengths, lines" in code
     assert child(window, "runButton").isEnabled(), window.controls.problem()
     qtbot.mouseClick(child(window, "runButton"), Qt.MouseButton.LeftButton)
+    assert "N=all the inputs" in child(window, "summaryTitle").text()  # not yet counted
     wait_ended(qtbot, window)
     assert window.controller.state == "finished", child(window, "summaryError").text()
+    assert "N=300" in child(window, "summaryTitle").text()  # as the conductor counted them
     check = child(window, "summaryCheck").text()
     assert "matches the sequential loop" in check and "300" in check
     assert "word_lengths over lines" in child(window, "summaryTitle").text()
