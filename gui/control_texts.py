@@ -93,12 +93,11 @@ def chunk_hint(strategy: str, spec: RunSpec | None, chosen: int) -> str:
     return hint
 
 
-def own_call(call: str, target: str, inputs: str) -> str:
-    """A strategy's call written with the user's own names: their function for ``job`` and
-    their inputs for ``range(N)`` (``Pool(K).map(parse_row, rows, chunksize)``)."""
-    function = target.rpartition(":")[2].strip() or "your_function"
-    items = inputs.rpartition(":")[2].strip() or "range(N)"
-    call = re.sub(r"\bjob\b", function, call)
-    if not inputs.strip():
-        return call
-    return call.replace("zip(range(N), range(N))", items).replace("range(N)", items)
+def with_user_names(code: str, function: str, items: str | None) -> str:
+    """``code`` written with the user's own names: their function for ``job`` and their
+    inputs (None: range(N) stays) for ``range(N)``: ``Pool(K).map(parse_row, rows, chunksize)``.
+    The strategies' calls and their explanations' code blocks are written this way."""
+    code = re.sub(r"\bjob\b", function, code)
+    if not items:
+        return code
+    return code.replace("zip(range(N), range(N))", items).replace("range(N)", items)

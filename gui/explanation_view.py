@@ -8,8 +8,6 @@ names can be written in).
 
 from __future__ import annotations
 
-import re
-
 from PySide6.QtGui import (
     QFontDatabase,
     QTextBlockFormat,
@@ -20,6 +18,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from mpscope import resources
+from mpscope.gui.control_texts import with_user_names
 from mpscope.workers.strategies import STRATEGIES
 
 HEADING_SCALE = {1: 1.3, 2: 1.1, 3: 1.0}
@@ -45,10 +44,7 @@ def _with_names(markdown: str, function: str, items: str | None) -> str:
     """``markdown`` with the code blocks (between ``` fences) written with the user's names."""
     parts = markdown.split("```")
     for i in range(1, len(parts), 2):  # the odd parts are inside fences
-        code = re.sub(r"\bjob\b", function, parts[i])
-        if items:
-            code = code.replace("zip(range(N), range(N))", items).replace("range(N)", items)
-        parts[i] = code
+        parts[i] = with_user_names(parts[i], function, items)
     return "```".join(parts)
 
 

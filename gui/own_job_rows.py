@@ -59,8 +59,10 @@ class OwnJobRows(QObject):
         return self.target.rpartition(":")[2], inputs.rpartition(":")[2] if inputs else None
 
     def call(self, call: str) -> str:
-        """A strategy's call written with the user's names."""
-        return texts.own_call(call, self.target, self.inputs or "")
+        """A strategy's call written with the user's names (``your_function`` until one is
+        chosen)."""
+        function, items = self.names() or ("your_function", None)
+        return texts.with_user_names(call, function, items)
 
     # -- what the panel does to them -----------------------------------------------------------
     def show_rows(self, shown: bool) -> None:

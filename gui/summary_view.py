@@ -24,7 +24,7 @@ from mpscope.gui.choice_combos import start_method_unused
 from mpscope.gui.naming import named
 from mpscope.gui.run_model import RunModel
 from mpscope.workers.events import RunCancelled, RunFailed, RunFinished, RunStatus
-from mpscope.workers.spec import RunSpec, job_label
+from mpscope.workers.spec import RunSpec, job_label, size_label
 from mpscope.workers.strategies import baseline
 from mpscope.workers.units import format_count, format_rate, format_seconds
 from mpscope.workers.workloads import WORKLOADS
@@ -41,8 +41,7 @@ FIGURES = (
 
 def describe_spec(spec: RunSpec) -> str:
     """One line naming a run: strategy · workload · N · K · chunksize · start method."""
-    items = format_count(spec.items) if spec.items else "all the inputs"  # counted at start
-    parts = [str(spec.strategy), job_label(spec), f"N={items}"]
+    parts = [str(spec.strategy), job_label(spec), f"N={size_label(spec)}"]
     takes = WORKLOADS[str(spec.workload)].params.values() if spec.workload in WORKLOADS else ()
     if "grain" in takes:
         parts.append(f"grain {format_count(spec.grain)}")

@@ -16,10 +16,8 @@ import contextlib
 import dataclasses
 import multiprocessing
 import os
-import re
 import signal
 import sys
-import sysconfig
 import threading
 import time
 import traceback
@@ -44,6 +42,7 @@ from mpscope.workers.own_job import (
     check_results,
     loop_results,
     resolve_own_job,
+    where_in_user_code,
 )
 from mpscope.workers.probe import ProbeConfig, finish_process
 from mpscope.workers.spec import ResolvedSpec, available_start_methods
@@ -288,25 +287,7 @@ def _format_failure(exc: BaseException) -> tuple[str, str]:
     if remote:
         tb = f"{remote}\nRaised in the conductor as:\n{tb}"
     line = f"{type(exc).__name__}: {exc}".splitlines()[0] if str(exc) else type(exc).__name__
-    return line + _where_in_user_code(tb), tb
-
-
-_FRAME = re.compile(r'File "([^"]+)", line (\d+), in (\S+)')
-_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-# not the user's code: mpscope's own packages, Python's library and installed packages
-_NOT_USERS = (
-    *(os.path.join(_PACKAGE, part) + os.sep for part in ("workers", "gui", "resources")),
-    *{sysconfig.get_paths()[key] + os.sep for key in ("stdlib", "purelib", "platlib")},
-)
-
-
-def _where_in_user_code(tb: str) -> str:
-    """`` (etl.py:57 in parse_row)``: the innermost frame of ``tb`` outside mpscope and
-    Python's own library, so a job's failure names the user's file and line; "" if none."""
-    for path, line, function in reversed(_FRAME.findall(tb)):
-        if not path.startswith(_NOT_USERS) and not path.startswith("<"):
-            return f" ({os.path.basename(path)}:{line} in {function})"
-    return ""
+    return line + where_in_user_code(tb), tb
 
 
 def conduct(

@@ -24,7 +24,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from mpscope.workers.context import worker_context
-from mpscope.workers.own_job import OwnJobRefused, check_callable_with, load_function, load_inputs
+from mpscope.workers.own_job import OwnJobRefused, resolve_own_job
 from mpscope.workers.supervision import become_group_leader, kill_group
 from mpscope.workers.units import format_count, format_seconds
 
@@ -75,13 +75,12 @@ def _measure(
 ) -> None:
     """In the estimate's own process: time the items, then the pool's fixed costs."""
     become_group_leader()  # so the caller can end this process and its pool as one group
-    try:
-        function = load_function(job)
-        items = load_inputs(inputs, MAX_ITEMS_TIMED)
-        check_callable_with(function, items[0], spread, "the estimate", job)
+    try:  # the run's own loading and checks, on its first few items
+        own = resolve_own_job(job, inputs, MAX_ITEMS_TIMED, spread, "the estimate", False)
     except OwnJobRefused as exc:
         out.send(exc)
         return
+    function, items = own.function, own.inputs
     try:
         timed = 0
         t0 = time.perf_counter()

@@ -23,7 +23,9 @@ import itertools
 import math
 import os
 import pickle
+import re
 import sys
+import sysconfig
 import traceback
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -89,17 +91,30 @@ def _import_module(left: str, what: str) -> ModuleType:
         raise _raised_on_import(module_name, exc) from None
 
 
+_FRAME = re.compile(r'File "([^"]+)", line (\d+), in (\S+)')
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# not the user's code: mpscope's own packages, Python's library and installed packages
+_NOT_USERS = (
+    *(os.path.join(_PACKAGE, part) + os.sep for part in ("workers", "gui", "resources")),
+    *{sysconfig.get_paths()[key] + os.sep for key in ("stdlib", "purelib", "platlib")},
+)
+
+
+def where_in_user_code(tb: str) -> str:
+    """`` (etl.py:57 in parse_row)``: the innermost frame of ``tb`` outside mpscope and
+    Python's own library, so a job's failure names the user's file and line; "" if none."""
+    for path, line, function in reversed(_FRAME.findall(tb)):
+        if not path.startswith(_NOT_USERS) and not path.startswith("<"):
+            return f" ({os.path.basename(path)}:{line} in {function})"
+    return ""
+
+
 def _raised_on_import(module_name: str, exc: BaseException) -> OwnJobRefused:
     tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     if isinstance(exc, SystemExit):
         return OwnJobRefused(f"importing {module_name} called sys.exit({exc.code!r})", tb)
-    where = ""
-    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
-        if "importlib" not in frame.filename:
-            where = f" ({Path(frame.filename).name}:{frame.lineno})"
-            break
     line = f"{type(exc).__name__}: {exc}".splitlines()[0] if str(exc) else type(exc).__name__
-    return OwnJobRefused(f"importing {module_name} raised {line}{where}", tb)
+    return OwnJobRefused(f"importing {module_name} raised {line}{where_in_user_code(tb)}", tb)
 
 
 def _a(value: Any) -> str:

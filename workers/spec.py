@@ -14,6 +14,7 @@ import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from mpscope.workers.units import format_count
 from mpscope.workers.workloads import DEFAULT_GRAIN, DEFAULT_SLEEP_MS, find_workload
 
 START_METHODS = ("fork", "forkserver", "spawn")
@@ -122,6 +123,12 @@ def job_label(spec: RunSpec) -> str:
         return str(spec.workload)
     function = spec.job.rpartition(":")[2]
     return f"{function} over {spec.inputs.rpartition(':')[2]}" if spec.inputs else function
+
+
+def size_label(spec: RunSpec) -> str:
+    """N for people: ``20,000``, or ``all the inputs`` while only the conductor (which
+    imports the user's inputs) has counted them."""
+    return format_count(spec.items) if spec.items else "all the inputs"
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from mpscope.workers.compare import (
     plan_grain_sweep,
     plan_matrix,
 )
-from mpscope.workers.spec import RunSpec, SpecError, job_label
+from mpscope.workers.spec import RunSpec, SpecError, job_label, size_label
 from mpscope.workers.strategies import (
     STRATEGIES,
     accepted_workloads,
@@ -30,8 +30,7 @@ from mpscope.workers.workloads import WORKLOADS
 
 def job_line(spec: RunSpec) -> str:
     """'square · N=1,000,000 · forkserver · chunksize auto'."""
-    items = format_count(spec.items) if spec.items else "all the inputs"
-    parts = [job_label(spec), f"N={items}"]
+    parts = [job_label(spec), f"N={size_label(spec)}"]
     workload = WORKLOADS.get(str(spec.workload))
     takes = workload.params.values() if workload else ()
     if "grain" in takes:

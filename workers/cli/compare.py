@@ -34,7 +34,7 @@ from mpscope.workers.compare.summary import CellSummary
 from mpscope.workers.events import RunStatus
 from mpscope.workers.records.export import results_document, write_csv
 from mpscope.workers.records.history import HistoryError, HistoryStore, default_path
-from mpscope.workers.spec import RunSpec, cpu_count, job_label
+from mpscope.workers.spec import RunSpec, cpu_count, job_label, size_label
 from mpscope.workers.strategies import all_strategies, baseline
 from mpscope.workers.units import format_count, format_seconds
 
@@ -189,8 +189,7 @@ def print_summary(
     seq = plan.cells[0]
     cells = result.summary()
     base = next((c for c in cells if c.strategy == baseline().id), None)
-    items = format_count(seq.items) if seq.items else "all the inputs"
-    head = f"compare · {job_label(seq)} · N={items} · {seq.start_method}"
+    head = f"compare · {job_label(seq)} · N={size_label(seq)} · {seq.start_method}"
     head += f" · {plan.repeats} repeat{'s' if plan.repeats != 1 else ''}"
     if base is not None and base.median_wall_s is not None:
         head += f" · baseline: sequential median {format_seconds(base.median_wall_s)}"
