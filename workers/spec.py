@@ -53,9 +53,12 @@ def available_start_methods() -> list[str]:
     return [m for m in START_METHODS if m in offered]
 
 
+WORKER_FLOOR = 64  # a 64-core machine's lanes can be shown on any machine, oversubscribed
+
+
 def max_workers() -> int:
-    """The largest worker count accepted: 8 x cpu_count."""
-    return 8 * cpu_count()
+    """The largest worker count accepted: max(64, 8 x cpu_count), more than cores allowed."""
+    return max(WORKER_FLOOR, 8 * cpu_count())
 
 
 @dataclass(frozen=True)
