@@ -107,17 +107,31 @@ class HistoryPanel(QWidget):
         layout.addWidget(self.table, 1)
 
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
-        history.changed.connect(lambda _count: self._history_changed())
+        history.added.connect(self._runs_added)
+        history.changed.connect(self._history_changed)
         self._stale = False
         self.refresh()
 
-    def _history_changed(self) -> None:
-        # a run just ended: rebuilding a long table now would stall the window at the end of
-        # every run, so a hidden panel only notes it and catches up when it is shown
-        if self.isVisible():
-            self.refresh()
-        else:
+    def _runs_added(self, runs: list[StoredRun]) -> None:
+        # a run just ended while the table is shown and up to date: add its row on top
+        if self.isVisible() and not self._stale:
+            newest_first = list(reversed(runs))
+            self.model.prepend_runs(
+                [run.export_record() for run in newest_first],
+                ids=[run.id for run in newest_first],
+                sources=[run.source for run in newest_first],
+            )
+
+    def _history_changed(self, count: int) -> None:
+        # rebuilding a long table would stall the window at the end of every run, so a hidden
+        # panel only notes a change and catches up when it is shown, and a shown one that has
+        # already added the new rows only updates its count
+        if not self.isVisible():
             self._stale = True
+        elif self.model.rowCount() == count and not self._stale:
+            self._show_count(count)
+        else:
+            self.refresh()
 
     def showEvent(self, event: QShowEvent) -> None:
         """Catch up with runs stored while the panel was hidden."""
@@ -134,7 +148,9 @@ class HistoryPanel(QWidget):
             ids=[run.id for run in runs],
             sources=[run.source for run in runs],
         )
-        n = len(runs)
+        self._show_count(len(runs))
+
+    def _show_count(self, n: int) -> None:
         self.count_label.setText(
             f"{n} run{'s' if n != 1 else ''} stored in {self.history.location}"
         )

@@ -26,8 +26,16 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidge
 from mpscope.gui.choice_combos import start_method_unused
 from mpscope.gui.palette import current_palette
 from mpscope.gui.theme import is_dark_palette
+from mpscope.workers.compare.summary import (
+    JobKey,
+    baselines,
+    is_baseline,
+    is_good,
+    job_key,
+    run_speedup,
+)
 from mpscope.workers.events import RunStatus
-from mpscope.workers.records.export import TABLE_COLUMNS, results_table
+from mpscope.workers.records.export import TABLE_COLUMNS, table_row
 from mpscope.workers.strategies import STRATEGIES
 from mpscope.workers.units import format_count, format_rate, format_seconds
 
@@ -124,6 +132,7 @@ class RunsTableModel(QAbstractTableModel):
         self.ids: list[int | None] = []
         self.sources: list[str] = []
         self._rows: list[dict[str, Any]] = []
+        self._baselines: dict[JobKey, float] = {}
         self._keys = [key for key, _ in TABLE_COLUMNS]
 
     def set_runs(
@@ -137,8 +146,37 @@ class RunsTableModel(QAbstractTableModel):
         self.records = list(records)
         self.ids = list(ids) if ids is not None else [None] * len(self.records)
         self.sources = list(sources) if sources is not None else [""] * len(self.records)
-        self._rows = results_table(self.records)
+        self._baselines = baselines(self.records)
+        self._rows = [table_row(record, self._baselines) for record in self.records]
         self.endResetModel()
+
+    def prepend_runs(
+        self, records: list[dict[str, Any]], ids: list[int], sources: list[str]
+    ) -> None:
+        """Show new runs above the others (the history: newest first) without a reset.
+
+        A run ending with 10,000 in the history must not rebuild the table (a reset re-reads
+        every row and re-fits the columns: about half a second). A good sequential run moves
+        its job's baseline: the speed-ups of that job's rows are recomputed, in place.
+        """
+        if not records:
+            return
+        moved = {job_key(r) for r in records if is_baseline(r.get("strategy")) and is_good(r)}
+        if moved:
+            self._baselines = baselines([*records, *self.records])
+            column = self.column_of("speedup")
+            for row, record in enumerate(self.records):
+                if job_key(record) in moved:
+                    self._rows[row]["speedup"] = run_speedup(record, self._baselines)
+            if self._rows:
+                last = self.index(len(self._rows) - 1, column)
+                self.dataChanged.emit(self.index(0, column), last)
+        self.beginInsertRows(QModelIndex(), 0, len(records) - 1)
+        self.records[:0] = records
+        self.ids[:0] = ids
+        self.sources[:0] = sources
+        self._rows[:0] = [table_row(record, self._baselines) for record in records]
+        self.endInsertRows()
 
     def column_of(self, key: str) -> int:
         """The column showing ``key``."""

@@ -31,6 +31,9 @@ class RunHistory(QObject):
 
     # fires after runs were added, deleted or cleared (the argument: how many runs are stored)
     changed = Signal(int)
+    # fires just before ``changed`` when runs were added: the new StoredRuns, oldest first (a
+    # long history's table adds their rows instead of redoing every row)
+    added = Signal(list)
     # fires with a one-line message when a store operation failed (nothing was changed)
     failed = Signal(str)
 
@@ -78,6 +81,7 @@ class RunHistory(QObject):
             self.failed.emit(str(exc))
             return []
         self.runs.extend(stored)
+        self.added.emit(stored)
         self.changed.emit(len(self.runs))
         return stored
 

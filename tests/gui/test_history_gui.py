@@ -319,3 +319,56 @@ def test_a_store_from_a_newer_mpscope_is_left_alone_and_the_session_still_record
     assert [r["strategy"] for r in history_rows(w)] == ["sequential"]
     w.close()
     assert path.read_bytes() == before  # untouched
+
+
+def _record(strategy: str, wall_s: float, workers: int = 2) -> dict:
+    return {
+        "status": "finished",
+        "strategy": strategy,
+        "workload": "square",
+        "items": 1000,
+        "workers": 1 if strategy == "sequential" else workers,
+        "chunksize": None if strategy == "sequential" else 125,
+        "start_method": "forkserver",
+        "wall_s": wall_s,
+        "cpu_s": 0.01,
+        "items_per_s": 1000 / wall_s,
+        "correct": True,
+    }
+
+
+def test_a_run_that_ends_while_the_history_is_shown_adds_its_row_without_redoing_the_table(
+    qtbot, tmp_path
+):
+    """A long history must not stall the window at every run's end: the new run's row goes on
+    top; a new sequential run moves its job's baseline, and the rows of that job follow."""
+    from mpscope.gui.compare.history_panel import HistoryPanel
+    from mpscope.gui.compare.run_history import RunHistory
+
+    history = RunHistory(str(tmp_path / "history.sqlite3"))
+    history.add_many([_record("sequential", 1.0), _record("pool-map", 0.5)])
+    panel = HistoryPanel(history, [])
+    qtbot.addWidget(panel)
+    panel.show()
+    model = panel.model
+    resets: list[int] = []
+    model.modelReset.connect(lambda: resets.append(1))
+
+    history.add(_record("pool-map", 0.25, workers=4))
+    rows = [model.row_values(r) for r in range(model.rowCount())]
+    assert [(r["strategy"], r["workers"], r["speedup"]) for r in rows] == [
+        ("pool-map", 4, 4.0),
+        ("pool-map", 2, 2.0),
+        ("sequential", 1, 1.0),
+    ]
+    assert "3 runs stored in" in panel.count_label.text()
+
+    history.add(_record("sequential", 3.0))  # the baseline is now the median: 2.0 s
+    speedups = [model.row_values(r)["speedup"] for r in range(model.rowCount())]
+    assert speedups == [pytest.approx(2.0 / 3.0), 8.0, 4.0, 2.0]
+    assert resets == []  # rows added and updated in place, never the whole table redone
+    assert "4 runs stored in" in panel.count_label.text()
+
+    history.delete([history.runs[0].id])  # a deletion still redoes the table
+    assert model.rowCount() == 3 and resets == [1]
+    history.close()

@@ -22,7 +22,13 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from mpscope.workers.compare.plan import Skipped
-from mpscope.workers.compare.summary import baselines, hostname_of, run_speedup, summarize
+from mpscope.workers.compare.summary import (
+    JobKey,
+    baselines,
+    hostname_of,
+    run_speedup,
+    summarize,
+)
 from mpscope.workers.events import ENDED_STATUSES, RunStatus
 from mpscope.workers.records.history import machine_info, now_iso
 
@@ -57,13 +63,15 @@ class ResultsFileError(ValueError):
 def results_table(runs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """One row per run with the TABLE_COLUMNS keys; speed-up against its job's sequential median."""
     base = baselines(runs)
-    rows = []
-    for run in runs:
-        row = {key: run.get(key) for key, _ in TABLE_COLUMNS}
-        row["speedup"] = run_speedup(run, base)
-        row["hostname"] = hostname_of(run)
-        rows.append(row)
-    return rows
+    return [table_row(run, base) for run in runs]
+
+
+def table_row(run: dict[str, Any], base: dict[JobKey, float]) -> dict[str, Any]:
+    """One run's row (TABLE_COLUMNS keys), its speed-up against the baselines ``base``."""
+    row = {key: run.get(key) for key, _ in TABLE_COLUMNS}
+    row["speedup"] = run_speedup(run, base)
+    row["hostname"] = hostname_of(run)
+    return row
 
 
 def results_document(
