@@ -29,6 +29,16 @@ HEAVY_REFRESH_S = 0.1
 HEADROOM = 1.22  # the y range's top, as a multiple of the expected value
 X_GROWTH = 1.25  # while live, the x range jumps to this multiple when the playhead reaches it
 LOST_COLORS = ("#b3261e", "#ff8a80")  # light, dark
+DOT_SIZE = 6  # px, the last worker's dots (drawn on top)
+DOT_STEP = 4  # px larger for each worker drawn under it
+MAX_RINGS = 3  # beyond three workers the sizes stop growing (the lost-update ring is 15 px)
+
+
+def dot_size(worker: int, workers: int) -> int:
+    """The dot size of a worker's writes: the first worker's largest, each next one smaller and
+    drawn over it, so two writes of the same value at the same moment (a race) show as a dot
+    inside a ring, never one dot hiding the other."""
+    return DOT_SIZE + DOT_STEP * (min(workers, MAX_RINGS) - 1 - min(worker, MAX_RINGS - 1))
 
 
 class CounterPlot(pg.PlotWidget):
@@ -55,8 +65,10 @@ class CounterPlot(pg.PlotWidget):
         self.legend = plot.addLegend(offset=(6, 2), colCount=8, labelTextSize="8pt")
         self.value_line = plot.plot([], [], name="value", skipFiniteCheck=True)
         self.value_tail = plot.plot([], [], skipFiniteCheck=True)
+        # the label at the left, under the line: the count is still low there, so no write's
+        # dot sits under it (at the right end the last write reaches the expected value)
         self.expected_line = labelled_line(
-            angle=0, label="expected {value:,.0f}", position=0.985, anchors=[(1, 1), (1, 1)]
+            angle=0, label="expected {value:,.0f}", position=0.015, anchors=[(0, 0), (0, 0)]
         )
         plot.addItem(self.expected_line)
         self.playhead = pg.InfiniteLine(angle=90, movable=False)
@@ -81,12 +93,13 @@ class CounterPlot(pg.PlotWidget):
         self.legend.addItem(self.value_line, "value")
         self.worker_dots = []
         for worker in range(workers):
+            size = dot_size(worker, workers)
             item = plot.plot(
                 [],
                 [],
                 pen=None,
                 symbol="o",
-                symbolSize=7,
+                symbolSize=size,
                 symbolPen=None,
                 symbolBrush=worker_color(worker),
                 name=f"worker {worker}",
@@ -95,7 +108,7 @@ class CounterPlot(pg.PlotWidget):
             # the legend draws its sample from the scatter's own options, set only with data
             item.scatter.setBrush(worker_color(worker))
             item.scatter.setPen(pg.mkPen(None))
-            item.scatter.setSize(7)
+            item.scatter.setSize(size)
             self.worker_dots.append(item)
         self.lost_dots = None
         if lock == "none":

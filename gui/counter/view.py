@@ -250,7 +250,9 @@ class CounterView(QWidget):
             self.timer.stop()
             return
         end = self._end()
-        if self._live and self._following and self.playhead.playing:
+        if self._following and self.playhead.playing and (self._live or self.outcome):
+            # live at 1x: ride the live edge; the run just ended: show its end at once, as the
+            # status bar does, rather than count the last increments up a moment later
             self.playhead.seek(end)
         t = self.playhead.settle(end)
         if not self._live and t >= end and self.outcome is not None:

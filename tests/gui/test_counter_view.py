@@ -3,6 +3,7 @@ replay speed, and a frame timer that runs only while there is something to show.
 
 from __future__ import annotations
 
+import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPalette
@@ -282,3 +283,35 @@ def test_a_stopped_counter_run_says_where_the_counter_stopped(qtbot, window):
     qtbot.waitUntil(lambda: not view.animating, timeout=10_000)
     assert verdict.text() == f"Stopped: the counter had reached {view.displayed_value} of 20"
     assert 2 <= view.displayed_value < 20
+
+
+def test_a_finished_run_shows_its_final_count_at_once_as_the_status_bar_does(replayed):
+    """When a followed run ends, the page does not count its last increments up a moment
+    later than the status bar says finished: its end is shown on the next frame."""
+    view, clock = replayed
+    play_to(view, clock, clock.now)  # no wall time passes
+    assert view.displayed_value == 20
+    assert child(view, "counterMade").text() == "20 increments made"
+    assert child(view, "counterVerdict").text().startswith("Expected 20 · got 20")
+
+
+def test_two_writes_of_one_value_at_one_moment_show_as_a_dot_inside_a_ring(replayed):
+    view, clock = replayed
+    dots = view.plot.worker_dots
+    sizes = [item.opts["symbolSize"] for item in dots]
+    assert sizes[0] > sizes[1]  # worker 0's dot is a ring around worker 1's, never hidden
+    plot_items = view.plot.getPlotItem().listDataItems()
+    assert plot_items.index(dots[1]) > plot_items.index(dots[0])  # the smaller drawn on top
+
+
+def test_the_expected_label_stays_clear_of_the_last_write(replayed):
+    view, clock = replayed
+    play_to(view, clock, clock.now)
+    view.plot.show_until(view.timeline, view.frame, live=False, wall=clock.now + 10, force=True)
+    view.plot.repaint()
+    times, values = view.timeline.writes_until(1, view.frame.t)
+    vb = view.plot.getPlotItem().getViewBox()
+    last = vb.mapViewToScene(pg.Point(float(times[-1]), float(values[-1])))
+    label = view.plot.expected_line.label
+    assert label.isVisible() and label.toPlainText() == "expected 20"
+    assert not label.sceneBoundingRect().adjusted(-4, -4, 4, 4).contains(last)
