@@ -1,9 +1,12 @@
 """The conductor: the process that runs one strategy, times it and reports how it ended.
 
 It is started from a spawn context by ``workers.runner.start_run``. It leads its own process
-group, so the whole run can be stopped as a unit. A watchdog thread ends the run on cancel,
-on a worker that dies badly (``Pool.map`` alone would hang forever: CPython gh-96062) and on
-the death of whoever started it, killing the run's tree before it reports.
+group, so the whole run can be stopped as a unit. A watchdog thread ends the run on cancel
+and on a worker that dies badly (``Pool.map`` alone would hang forever: CPython gh-96062),
+killing the run's tree before it reports. The death of whoever started it is answered by the
+run's guardian (``supervision.start_guardian``), a forked process that needs nothing of this
+one: a thread here can wait seconds for the GIL while the main thread is inside one long C
+call (``list(zip(...))`` of millions of pairs), and the run must be gone before that.
 
 Channels: worker events go through the shared ``events`` queue; the conductor's own events
 (RunStarted, WorkerExited and the terminal one) go through ``control``, a pipe only it
@@ -16,12 +19,14 @@ import contextlib
 import dataclasses
 import multiprocessing
 import os
+import shutil
 import signal
 import sys
 import threading
 import time
 import traceback
 from collections.abc import Callable
+from multiprocessing import util
 from multiprocessing.connection import Connection, wait
 from typing import Any, NoReturn
 
@@ -51,7 +56,9 @@ from mpscope.workers.supervision import (
     become_group_leader,
     kill_group,
     lower_priority,
+    queue_semaphores,
     semaphore_prefix,
+    start_guardian,
 )
 
 # the watchdog wakes at once on cancel and on any worker's exit (it waits on their
@@ -60,6 +67,8 @@ from mpscope.workers.supervision import (
 # each wake-up of the conductor is CPU taken from the workers
 WATCH_TICK_S = 0.05
 IDLE_WATCH_TICK_S = 0.25
+# a caller that hung up before the verdict: the time its guardian gets to act, if it died
+GUARDIAN_GRACE_S = 1.0
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED, EXIT_CANCELLED, EXIT_ORPHANED = 0, 1, 2, 4, 5
 
 
@@ -227,13 +236,26 @@ def _fail_dead_worker(ctx: RunContext, reporter: Reporter, proc: Any, code: int)
 
 
 class Watchdog(threading.Thread):
-    """Ends the run on cancel, on a worker's bad death, or when the caller disappears."""
+    """Ends the run on cancel, on a worker's bad death, or when the caller hangs up.
 
-    def __init__(self, ctx: RunContext, reporter: Reporter, cancel: Connection) -> None:
+    ``guarded``: a guardian process answers the caller's death (at once, which this thread
+    cannot promise); this thread then acts only for a caller that lives and hung up.
+    """
+
+    def __init__(
+        self,
+        ctx: RunContext,
+        reporter: Reporter,
+        cancel: Connection,
+        tempdir: str,
+        guarded: bool,
+    ) -> None:
         super().__init__(name="mpscope-watchdog", daemon=True)
         self.ctx = ctx
         self.reporter = reporter
         self.cancel = cancel
+        self.tempdir = tempdir
+        self.guarded = guarded
 
     def run(self) -> None:
         """Wait on the cancel pipe and every worker's sentinel."""
@@ -257,14 +279,22 @@ class Watchdog(threading.Thread):
         except (EOFError, OSError):
             if self.reporter.ended:
                 return False  # the caller read our verdict and hung up: end() is finishing
-
-            # whoever started us is gone: take the whole group down, ourselves included
-            _silence_stderr()
-            kill_group(os.getpgrp())
-            os._exit(EXIT_ORPHANED)
+            if self.guarded:
+                time.sleep(GUARDIAN_GRACE_S)  # a dead caller's guardian kills us meanwhile
+            self._abandon()
         self.reporter.end(
             RunCancelled(self.reporter.run_id, time.perf_counter()), EXIT_CANCELLED, True
         )
+
+    def _abandon(self) -> NoReturn:
+        """Nobody will read a verdict: take the whole group down, ourselves included, and
+        release what the run holds (os._exit skips the finalizers that would)."""
+        _silence_stderr()
+        self.reporter.kill_workers()
+        _release_semaphores()
+        shutil.rmtree(self.tempdir, ignore_errors=True)
+        kill_group(os.getpgrp())
+        os._exit(EXIT_ORPHANED)
 
 
 def _wait_for_dead_worker(ctx: RunContext) -> tuple[Any, int] | None:
@@ -311,6 +341,10 @@ def conduct(
     with contextlib.suppress(OSError):
         os.dup2(2, 1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the caller decides what Ctrl-C means
+    # multiprocessing's folder for this process (a forkserver's socket), made now so that the
+    # guardian knows it: a killed run leaves nothing in /tmp either
+    tempdir = util.get_temp_dir()
+    guardian = start_guardian(run_id, queue_semaphores(events), tempdir)
     from mpscope.workers.strategies import get_strategy
 
     strategy = get_strategy(spec.strategy, spec.strategy_module)
@@ -321,8 +355,9 @@ def conduct(
     probe = ProbeConfig.create(wctx, events, max_lanes, spec.tick_s)
     ctx = RunContext(spec=spec, probe=probe, worker_context=wctx)
     ctx.worker_context = WatchingContext(wctx, ctx.register)
+    ctx.on_release(lambda: shutil.rmtree(tempdir, ignore_errors=True))  # os._exit skips it
     reporter = Reporter(run_id, control, events, ctx.kill_workers, ctx.release_resources)
-    Watchdog(ctx, reporter, cancel).start()
+    Watchdog(ctx, reporter, cancel, tempdir, guarded=guardian is not None).start()
     if spec.job is not None:
         _resolve_own_job(ctx, strategy, reporter)
         spec = ctx.spec

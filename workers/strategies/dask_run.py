@@ -78,6 +78,7 @@ class WorkerLanes:
     def __init__(self, ctx: RunContext) -> None:
         self.probe = ctx.probe
         self.lanes: dict[str, Lane] = {}
+        self.nannied: set[str] = set()  # workers a nanny restarts when they die
         # a worker's time.time() + offset = our perf_counter (exact on one machine, and as
         # good as the clocks' synchronization across machines)
         self.clock_offset = time.perf_counter() - time.time()
@@ -134,6 +135,7 @@ def _announce_workers(client: Client, lanes: WorkerLanes) -> int:
     pids: dict[str, int] = client.run(os.getpid)
     info = client.scheduler_info()["workers"]
     names = {address: worker.get("name") for address, worker in info.items()}
+    lanes.nannied.update(address for address, worker in info.items() if worker.get("nanny"))
     for address in sorted(pids, key=_worker_order(names)):
         lanes.lane(address, pids[address])
     return len(pids)
@@ -293,7 +295,9 @@ def _lost_workers(client: Client, lanes: WorkerLanes, since: float) -> list[dict
     return lost
 
 
-def _lost_note(lost: list[dict[str, Any]]) -> str:
+def _lost_note(lost: list[dict[str, Any]], nannied: set[str]) -> str:
+    """One line: which workers were lost, and where Dask re-ran their tasks (a replacement
+    is named only where a nanny was there to start one: ``dask worker --no-nanny`` has none)."""
     who = ", ".join(
         f"worker {w['worker']} (pid {w['pid']}, {w['address']})"
         if w["worker"] is not None
@@ -301,9 +305,12 @@ def _lost_note(lost: list[dict[str, Any]]) -> str:
         for w in lost
     )
     rerun = sum(w["tasks_rerun"] for w in lost)
+    where = "on the workers left"
+    if any(w["address"] in nannied for w in lost):
+        where += " (and on replacements their nannies started)"
     return (
-        f"{len(lost)} Dask worker(s) lost mid-run: {who}; Dask re-ran {rerun} of their "
-        "tasks on the workers left (and on replacements its nannies started)"
+        f"{len(lost)} Dask worker(s) lost mid-run: {who}; "
+        f"Dask re-ran {rerun} of their tasks {where}"
     )
 
 
@@ -356,7 +363,7 @@ def run_dask(ctx: RunContext) -> int:
     lost = _lost_workers(client, lanes, since)
     if lost:
         ctx.extra["workers_lost"] = lost
-        ctx.extra["note"] = _lost_note(lost)
+        ctx.extra["note"] = _lost_note(lost, lanes.nannied)
     _finish_lanes(client, lanes, own_cluster=cluster is not None)
     if cluster is None:
         ctx.teardown(client.close)  # someone else's scheduler: leave it running
