@@ -141,6 +141,18 @@ def nice_ceiling(value: float) -> float:
     return 10.0 * power
 
 
+def spread(values: Sequence[float], gap: float, top: float = math.inf) -> list[float]:
+    """``values`` (ascending) moved apart where needed so that they stay ``gap`` apart and
+    (room allowing) at most ``top``: where to put the labels of points that lie close."""
+    placed: list[float] = []
+    for value in values:
+        placed.append(value if not placed else max(value, placed[-1] + gap))
+    for i in reversed(range(len(placed))):
+        ceiling = top if i == len(placed) - 1 else placed[i + 1] - gap
+        placed[i] = min(placed[i], ceiling)
+    return placed
+
+
 class RedrawBudget:
     """At most one redraw per ``interval_s`` while a run is live; every time once it is over.
 

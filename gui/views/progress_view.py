@@ -1,4 +1,8 @@
-"""ProgressView: one bar per worker and an overall bar with done/total, rate and ETA."""
+"""ProgressView: one bar per worker and an overall bar with done/total, rate and ETA.
+
+Past ``lane_choice.MANY_LANES`` workers the bars condense into a strip of one column per worker
+(``progress_strip``), all of them in view at once.
+"""
 
 from __future__ import annotations
 
@@ -17,8 +21,10 @@ from PySide6.QtWidgets import (
 
 from mpscope.gui.palette import TITLE_POINT_SIZE, blend, scaled_font, total_color, worker_color
 from mpscope.gui.run_model import RunModel
+from mpscope.gui.views.lane_choice import condensed, lane_count
 from mpscope.gui.views.live_view import ModelWatch
 from mpscope.gui.views.plot_helpers import LIVE_BARS_INTERVAL_S, RedrawBudget
+from mpscope.gui.views.progress_strip import ProgressStrip, StripColumn
 from mpscope.workers.events import RunCancelled, RunFailed, RunFinished
 from mpscope.workers.units import format_count, format_eta, format_rate, format_seconds
 
@@ -107,7 +113,8 @@ class ProgressView(QWidget):
 
     Pools hand out chunks as workers ask, so a worker's own total is unknown: its bar is full
     at its even share of the work (or at the busiest worker's count, if more), and its text
-    gives its count and its share of all items.
+    gives its count and its share of all items. Past ``MANY_LANES`` workers the bars give way
+    to ``strip``: one column per worker, filled the same way, its figures on hover.
     """
 
     def __init__(self, model: RunModel, parent: QWidget | None = None) -> None:
@@ -135,6 +142,9 @@ class ProgressView(QWidget):
         self._grid.addWidget(self.eta_label, 1, 0, 1, 3)
         self._grid.setRowStretch(1000, 1)
         self.worker_rows: dict[int, ProgressRow] = {}
+        self.strip = ProgressStrip()
+        self.strip.hide()
+        self._grid.addWidget(self.strip, 2, 0, 1, 3)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
@@ -172,6 +182,9 @@ class ProgressView(QWidget):
         workers = model.workers
         fair_share = units / max(model.started.workers, 1) if model.started else 0.0
         full = max([fair_share, *(fig.done for fig in workers.values())])
+        if condensed(model):
+            self._show_strip(full)
+            return
         for index in sorted(workers):
             fig = workers[index]
             row = self.worker_rows.get(index) or self._add_row(index)
@@ -179,6 +192,28 @@ class ProgressView(QWidget):
             row.set(fig.done / full if full else 0.0, f"{format_count(fig.done)} · {share}")
             if fig.pid and not row.name.toolTip():
                 row.name.setToolTip(f"worker {index} · pid {fig.pid}")
+
+    def _show_strip(self, full: float) -> None:
+        """Many workers: a column each in the strip, in place of the bars."""
+        if self.worker_rows:  # a replacement worker made one lane too many
+            self._remove_rows()
+        model = self._model
+        units, workers = model.units, model.workers
+        columns = []
+        # a column for each of the run's K workers from the start: none moves as they start
+        for index in sorted(set(range(lane_count(model))) | set(workers)):
+            fig = workers.get(index)
+            if fig is None:
+                columns.append(StripColumn(index, 0.0, f"w{index} · not started yet"))
+                continue
+            share = f" · {100 * fig.done / units:.1f}% of all" if units else ""
+            pid = f" · pid {fig.pid}" if fig.pid else ""
+            tip = f"w{index} · {format_count(fig.done)} items{share}{pid}"
+            columns.append(StripColumn(index, fig.done / full if full else 0.0, tip))
+        self.strip.set_columns(columns)
+        if self.strip.isHidden():
+            self.strip.show()
+            self._grid.setRowStretch(2, 4)  # the strip takes most of the room below the bars
 
     # -- rows -----------------------------------------------------------------------------------
     def _add_row(self, index: int) -> ProgressRow:
@@ -188,10 +223,16 @@ class ProgressView(QWidget):
         self.worker_rows[index] = row
         return row
 
-    def _clear(self) -> None:
+    def _remove_rows(self) -> None:
         for row in self.worker_rows.values():
             row.remove()
         self.worker_rows.clear()
+
+    def _clear(self) -> None:
+        self._remove_rows()
+        self.strip.set_columns([])
+        self.strip.hide()
+        self._grid.setRowStretch(2, 0)
         self.overall.set(0.0, "")
         self.eta_label.setText(overall_text(self._model))
 

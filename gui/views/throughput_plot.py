@@ -1,15 +1,23 @@
-"""ThroughputPlot: items/s over time, one curve per worker plus the total, smoothed."""
+"""ThroughputPlot: items/s over time, one curve per worker plus the total, smoothed.
+
+With more workers than views show one by one (``lane_choice.MANY_LANES``), it draws the total
+and, in a plot of their own below it (each lane is then a 64th of the total: on the total's
+scale it would be a flat line), a chosen few lanes, each named at its end: by default the
+slowest and the fastest, or those the user picks from the lane menu at the plot's top right.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from mpscope.gui.palette import style_plot_widget, total_color, worker_color
+from mpscope.gui.palette import style_plot_item, style_plot_widget, total_color, worker_color
 from mpscope.gui.run_model import RunModel
 from mpscope.gui.views.idle_hint import IdleHint
+from mpscope.gui.views.lane_choice import LaneChoice, LaneChoiceButton, condensed, lane_count
 from mpscope.gui.views.live_view import ModelWatch
 from mpscope.gui.views.plot_helpers import (
     ClockFollower,
@@ -19,6 +27,7 @@ from mpscope.gui.views.plot_helpers import (
     cache_axes,
     nice_ceiling,
     set_legend,
+    spread,
 )
 from mpscope.workers.spec import RunSpec
 
@@ -27,6 +36,9 @@ MIN_STEP_S = RunSpec.tick_s  # grid step of the curves: one probe tick
 MAX_POINTS = 2_000  # longer runs get a coarser grid (and a window of at least two steps)
 # Qt draws 1-px lines much faster than wider ones: workers get 1 px, the total 2 px
 WORKER_PEN_WIDTH, TOTAL_PEN_WIDTH = 1.0, 2.0
+BUTTON_MARGIN_PX = 4  # the lane menu's button keeps this far from the plot's top right
+LABEL_GAP_PX = 13.0  # lane names at the curves' ends stay this far apart vertically
+STACKED_AXIS_PX = 52  # stacked plots share a left axis width, so that their times line up
 
 
 def rate_grid(t_end: float) -> tuple[np.ndarray, float]:
@@ -51,7 +63,12 @@ def smoothed_rate(cumulative: np.ndarray, grid: np.ndarray, window: float) -> np
 
 
 class ThroughputPlot(QWidget):
-    """Items/s over time: one curve per worker plus the total, smoothed over ~0.5 s."""
+    """Items/s over time: one curve per worker plus the total, smoothed over ~0.5 s.
+
+    Past ``MANY_LANES`` workers: the total, and below it (``lanes_plot``, on its own scale)
+    the lanes ``lane_choice`` picks (the slowest and fastest by default), each named at its
+    end; a button at the top right says which and picks others.
+    """
 
     def __init__(self, model: RunModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -78,9 +95,19 @@ class ThroughputPlot(QWidget):
         self._y_top = 0.0
         self.total_curve = plot.plot(name="total")
         self.total_curve.setZValue(10)
-        self.lane_curves: dict[int, pg.PlotCurveItem] = {}
-        self._follower = ClockFollower(plot)
-        cache_axes(plot)
+        self.lanes_plot = self._build_lanes_plot()  # in the layout only while condensed
+        self.stacked = False  # True: lanes in ``lanes_plot``, below the total
+        self._lanes_top = 0.0
+        self.lane_curves: dict[int, pg.PlotCurveItem] = {}  # the lanes drawn, by worker
+        self.lane_labels: dict[int, pg.TextItem] = {}  # condensed: each drawn lane's name
+        self._colors: dict[int, QColor] = {}
+        self.lane_choice = LaneChoice(self)
+        self.lane_choice.changed.connect(self._on_choice_changed)
+        self.choice_button = LaneChoiceButton(model, self.lane_choice, self.plot_widget)
+        self.choice_button.hide()
+        self.plot_widget.installEventFilter(self)
+        self._follower = ClockFollower(plot, self.lanes_plot)
+        cache_axes(plot, self.lanes_plot)
         self.idle_hint = IdleHint(
             self.plot_widget, [plot], "Press Run (Ctrl+R): items per second, in all and per worker"
         )
@@ -101,28 +128,104 @@ class ThroughputPlot(QWidget):
                 self._update_curves()
         self._follower.apply(model.clock(), model.live, model.expected_end())
 
+    @property
+    def condensed(self) -> bool:
+        """True if the run has too many lanes to draw them all: a chosen few are drawn."""
+        return condensed(self._model)
+
+    # -- the lanes' own plot, while condensed -----------------------------------------------------
+    def _build_lanes_plot(self) -> pg.PlotItem:
+        lanes = pg.PlotItem(axisItems={"left": CountAxis("left")})
+        lanes.setLabel("left", "items/s, each")
+        lanes.setLabel("bottom", "time since start", units="s")
+        lanes.showGrid(x=False, y=True, alpha=0.15)
+        lanes.setDownsampling(auto=True, mode="peak")
+        lanes.setClipToView(True)
+        lanes.getViewBox().setMouseEnabled(y=False)
+        lanes.enableAutoRange(y=False)
+        lanes.setXLink(self.plot)
+        return lanes
+
+    def _stack(self, stacked: bool) -> None:
+        """Lanes below the total on their own scale (condensed), or with it (as before)."""
+        if stacked == self.stacked:
+            return
+        self._drop_curves(keep=set())  # drawn again on the plot they now belong to
+        self.stacked = stacked
+        plot, lanes = self.plot, self.lanes_plot
+        if stacked:
+            self.plot_widget.ci.addItem(lanes, row=3, col=0)
+            plot.hideAxis("bottom")
+            plot.setLabel("left", "items/s, all")
+            width: int | None = STACKED_AXIS_PX
+            self._lanes_top = 0.0
+            lanes.setYRange(0.0, 1.0, padding=0.02)
+        else:
+            self.plot_widget.ci.removeItem(lanes)
+            plot.showAxis("bottom")
+            plot.setLabel("left", "items/s")
+            width = None
+        plot.getAxis("left").setWidth(width)
+        lanes.getAxis("left").setWidth(width)
+
     # -- drawing --------------------------------------------------------------------------------
     def _update_curves(self) -> None:
         model = self._model
         lanes = [model.lanes[i] for i in sorted(model.lanes)]
         t_end = max((lane.last_t for lane in lanes if len(lane.progress)), default=0.0)
+        self._stack(self.condensed)
+        shown = self._lanes_to_show()
+        self._drop_curves(keep=shown)
         if t_end <= 0.0:
             for curve in (self.total_curve, *self.lane_curves.values()):
                 curve.setData([], [])
+            self._update_legend()
             return
         grid, window = rate_grid(t_end)
-        total = np.zeros_like(grid)
+        total_done = np.zeros_like(grid)
+        ends: dict[int, float] = {}  # shown lane -> its latest rate
+        lanes_max = 0.0
         for lane in lanes:
             done = lane.done_at(grid, model.worker_started_at(lane.index))
-            rate = smoothed_rate(done, grid, window)
-            total += rate
-            self._curve_for(lane.index).setData(grid, rate, skipFiniteCheck=True)
+            total_done += done  # the rate is linear in the count: one rate for the total
+            if lane.index in shown:
+                rate = smoothed_rate(done, grid, window)
+                self._curve_for(lane.index).setData(grid, rate, skipFiniteCheck=True)
+                ends[lane.index] = float(rate[-1])
+                lanes_max = max(lanes_max, float(rate.max()))
+        total = smoothed_rate(total_done, grid, window)
         self.total_curve.setData(grid, total, skipFiniteCheck=True)
         self._update_legend()  # once, after any new worker got its curve
-        top = nice_ceiling(1.05 * float(total.max())) if len(total) else 1.0
-        if top > self._y_top or (not model.live and top != self._y_top):
-            self._y_top = top
-            self.plot.setYRange(0.0, top, padding=0.02)
+        self._y_top = self._step_y_range(self.plot, self._y_top, float(total.max()))
+        if self.stacked:
+            self._lanes_top = self._step_y_range(self.lanes_plot, self._lanes_top, lanes_max)
+            self._place_labels(float(grid[-1]), ends)
+
+    def _step_y_range(self, plot: pg.PlotItem, shown_top: float, data_max: float) -> float:
+        """Raise ``plot``'s y range to a nice number above ``data_max`` (fit it once over)."""
+        top = nice_ceiling(1.05 * data_max)
+        if top > shown_top or (not self._model.live and top != shown_top):
+            plot.setYRange(0.0, top, padding=0.02)
+            return top
+        return shown_top
+
+    def _lanes_to_show(self) -> set[int]:
+        """Every lane, or (condensed) the chosen few; the lane button says which."""
+        model = self._model
+        if not self.condensed:
+            self.choice_button.hide()
+            return set(model.lanes)
+        workers = model.workers
+        done = {i: float(workers[i].done) if i in workers else 0.0 for i in model.lanes}
+        shown = self.lane_choice.shown(done)
+        button = self.choice_button
+        button.showing = shown
+        text = button.text()
+        button.show_count(len(shown), lane_count(model), self._button_room())
+        if button.isHidden() or button.text() != text:
+            button.show()
+            self._place_button()
+        return set(shown)
 
     def _curve_for(self, index: int) -> pg.PlotCurveItem:
         curve = self.lane_curves.get(index)
@@ -130,28 +233,93 @@ class ThroughputPlot(QWidget):
             # a bare curve item: a PlotDataItem would also build a scatter item it never uses
             pen = pg.mkPen(worker_color(index), width=WORKER_PEN_WIDTH)
             curve = self.lane_curves[index] = pg.PlotCurveItem(name=f"w{index}", pen=pen)
-            self.plot.addItem(curve)
+            self._lane_host().addItem(curve)
         return curve
+
+    def _lane_host(self) -> pg.PlotItem:
+        return self.lanes_plot if self.stacked else self.plot
+
+    def _place_labels(self, t: float, ends: dict[int, float]) -> None:
+        """Name each shown lane at its curve's end (colours repeat past 13 workers), the names
+        moved apart where lanes end close together."""
+        height_px = self.lanes_plot.getViewBox().height()
+        gap = LABEL_GAP_PX * self._lanes_top / height_px if height_px > 0 else 0.0
+        order = sorted(ends, key=lambda i: (ends[i], i))
+        top = self._lanes_top - 1.4 * gap  # a name sits above its point: keep the top one in
+        for index, y in zip(order, spread([ends[i] for i in order], gap, top)):
+            label = self.lane_labels.get(index)
+            if label is None:
+                label = self.lane_labels[index] = pg.TextItem(
+                    f"w{index}", color=worker_color(index), anchor=(1.0, 1.0)
+                )
+                label.setZValue(11)
+                self.lanes_plot.addItem(label)
+            label.setPos(t, y)
+
+    def _drop_curves(self, keep: set[int]) -> None:
+        """Take off the plot the lanes no longer shown (the choice or the run changed)."""
+        host = self._lane_host()
+        for index in [i for i in self.lane_curves if i not in keep]:
+            host.removeItem(self.lane_curves.pop(index))
+        for index in [i for i in self.lane_labels if i not in keep]:
+            self.lanes_plot.removeItem(self.lane_labels.pop(index))
 
     def _update_legend(self) -> None:
         entries = [("total", total_color(self.palette()), False)]
-        entries += [(f"w{i}", worker_color(i), False) for i in sorted(self.lane_curves)]
+        entries += [(f"w{i}", self._worker_color(i), False) for i in sorted(self.lane_curves)]
         set_legend(self.legend, entries)
+
+    def _worker_color(self, index: int) -> QColor:
+        """Worker ``index``'s colour, kept (past 13 workers it takes a few tries to find)."""
+        color = self._colors.get(index)
+        if color is None:
+            color = self._colors[index] = worker_color(index)
+        return color
+
+    def _on_choice_changed(self) -> None:
+        """The user picked lanes: draw them now, whatever the redraw budget says."""
+        if self._model.reported:
+            self._update_curves()
+        else:
+            self._lanes_to_show()
 
     def _clear(self) -> None:
         self.idle_hint.dismiss()
-        for curve in self.lane_curves.values():
-            self.plot.removeItem(curve)
-        self.lane_curves.clear()
+        self.lane_choice.reset()
+        self._drop_curves(keep=set())
+        self._stack(False)
+        self.choice_button.hide()
         self.total_curve.setData([], [])
         self._y_top = 0.0
         self.plot.setYRange(0.0, 1.0, padding=0.02)
         self._update_legend()
         self._follower.follow()
 
+    # -- the lane button's place ------------------------------------------------------------------
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Keep the lane button at the plot's top right when the plot is resized."""
+        if watched is self.plot_widget and event.type() == QEvent.Type.Resize:
+            self._place_button()
+        return False
+
+    def _button_room(self) -> int:
+        """Pixels from the title's right end to the plot's right edge, less the margins."""
+        title_px = self.title.item.boundingRect().width()
+        return int(self.plot_widget.width() / 2 - title_px / 2 - 3 * BUTTON_MARGIN_PX)
+
+    def _place_button(self) -> None:
+        button = self.choice_button
+        if self.condensed:
+            button.show_count(len(button.showing), lane_count(self._model), self._button_room())
+        button.adjustSize()
+        x = self.plot_widget.width() - button.width() - BUTTON_MARGIN_PX
+        button.move(max(x, 0), BUTTON_MARGIN_PX)
+
     # -- looks ----------------------------------------------------------------------------------
     def _apply_palette(self) -> None:
         style_plot_widget(self.plot_widget, self.palette())
+        if not self.stacked:  # out of the layout: not styled with it
+            style_plot_item(self.lanes_plot, self.palette(), self.plot_widget.font())
         self.total_curve.setPen(pg.mkPen(total_color(self.palette()), width=TOTAL_PEN_WIDTH))
         self._update_legend()
 

@@ -1,18 +1,30 @@
-"""TimelinePlot: one lane per worker with its chunks as bars (like Dask's task stream, live)."""
+"""TimelinePlot: one lane per worker with its chunks as bars (like Dask's task stream, live).
+
+Past ``lane_choice.MANY_LANES`` workers the lanes condense: every lane stays in the view, a few
+pixels high, drawn by one shared item (``lane_bars``); the axis names as many lanes as fit, and
+hovering anywhere in a lane names its worker.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPointF, Qt
-from PySide6.QtGui import QBrush, QColor, QCursor, QPalette
+from PySide6.QtGui import QColor, QCursor, QPalette, QPen
 from PySide6.QtWidgets import QLabel, QToolTip, QVBoxLayout, QWidget
 
-from mpscope.gui.lane_series import LaneSeries
 from mpscope.gui.naming import named
 from mpscope.gui.palette import blend, scaled_font, style_plot_widget, total_color, worker_color
 from mpscope.gui.run_model import RunModel
 from mpscope.gui.views.idle_hint import IdleHint
+from mpscope.gui.views.lane_bars import (
+    BAR_HEIGHT,
+    CondensedLane,
+    LaneAxis,
+    LaneBars,
+    LaneSpans,
+)
+from mpscope.gui.views.lane_choice import condensed, lane_count
 from mpscope.gui.views.live_view import ModelWatch
 from mpscope.gui.views.plot_helpers import (
     LIVE_REDRAW_INTERVAL_S,
@@ -23,7 +35,6 @@ from mpscope.gui.views.plot_helpers import (
 )
 from mpscope.workers.units import format_count, format_seconds
 
-BAR_HEIGHT = 0.8  # of a lane
 STARTUP_HEIGHT = 0.25
 HOVER_TOLERANCE_PX = 3.0
 REDRAW_INTERVAL_S = LIVE_REDRAW_INTERVAL_S  # while live: thousands of bars to draw
@@ -42,66 +53,13 @@ LEGEND_TIP = (
 )
 
 
-class LaneSpans:
-    """The bars of one lane: two BarGraphItems in alternating shades, one hatching overlay.
-
-    Consecutive chunks alternate between the worker's colour and a lighter shade, so chunk
-    boundaries show at any zoom; spans the probe merged (several short chunks back to back)
-    are hatched. The items are rebuilt from the lane's span buffer only when new spans came
-    in: thousands of chunks cost three items and one numpy pass per change, not an item each.
-    """
-
-    def __init__(self, plot: pg.PlotItem, index: int, palette: QPalette) -> None:
-        self.index = index
-        self.drawn = 0
-        self.items = [pg.BarGraphItem(x0=[], x1=[], y=[], height=BAR_HEIGHT) for _ in range(3)]
-        for item in self.items:
-            plot.addItem(item)
-        self.apply_palette(palette)
-
-    def apply_palette(self, palette: QPalette) -> None:
-        """Colour the bars for ``palette``'s background."""
-        color = worker_color(self.index)
-        base = palette.color(QPalette.ColorRole.Base)
-        even, odd, hatch = self.items
-        even.setOpts(brush=color, pen=None)
-        odd.setOpts(brush=blend(color, base, 0.4), pen=None)
-        hatch.setOpts(brush=QBrush(base, Qt.BrushStyle.BDiagPattern), pen=None)
-
-    def update(self, lane: LaneSeries) -> None:
-        """Redraw if the lane has spans this item has not drawn yet."""
-        spans = lane.spans.view()
-        if len(spans) == self.drawn:
-            return
-        self.drawn = len(spans)
-        alternate = (np.arange(len(spans)) % 2).astype(bool)
-        groups = (~alternate, alternate, spans[:, 4] > 1)
-        for item, mask in zip(self.items, groups):
-            chosen = spans[mask]
-            item.setOpts(x0=chosen[:, 0], x1=chosen[:, 1], y=np.full(len(chosen), self.index))
-
-    def finished_spans(self) -> np.ndarray:
-        """(x0, x1) of every span drawn, sorted by start."""
-        parts = [np.column_stack([i.opts["x0"], i.opts["x1"]]) for i in self.items[:2]]
-        both = np.concatenate(parts)
-        return both[np.argsort(both[:, 0], kind="stable")]
-
-    def merged_count(self) -> int:
-        """How many of the drawn spans are hatched as merged."""
-        return len(np.atleast_1d(self.items[2].opts["x0"]))
-
-    def remove(self, plot: pg.PlotItem) -> None:
-        """Take the lane's items off the plot."""
-        for item in self.items:
-            plot.removeItem(item)
-
-
 class TimelinePlot(QWidget):
     """Who computed which chunk when: start-up delay, idle gaps and imbalance at a glance.
 
     Each worker is a lane (w0 on top); each chunk a bar from its start to its end; the chunk
     running now grows live; a grey bar shows each worker's start-up (RunStarted to its
-    WorkerStarted). Hovering a bar tells its first item, items, duration and tasks.
+    WorkerStarted). Hovering a bar tells its first item, items, duration and tasks. Past
+    ``MANY_LANES`` workers (``condensed``) every lane still fits in the view, a few pixels each.
     """
 
     def __init__(self, model: RunModel, parent: QWidget | None = None) -> None:
@@ -110,13 +68,13 @@ class TimelinePlot(QWidget):
         self._model = model
         self._budget = RedrawBudget(REDRAW_INTERVAL_S)
         self._watch = ModelWatch(model)
-        self.plot_widget = pg.PlotWidget(self)
+        self.lane_axis = LaneAxis("left")
+        self.plot_widget = pg.PlotWidget(self, axisItems={"left": self.lane_axis})
         self.plot_widget.setObjectName("timelinePlotArea")
         plot = self.plot_widget.getPlotItem()
         plot.setTitle("Timeline")
         plot.setLabel("bottom", "time since start", units="s")
         plot.setLabel("left", "worker")
-        plot.getAxis("left").enableAutoSIPrefix(False)
         plot.showGrid(x=False, y=False)  # a vertical grid would be re-rendered at every x step
         view_box = plot.getViewBox()
         view_box.invertY(True)
@@ -126,9 +84,13 @@ class TimelinePlot(QWidget):
         self.open_bars = pg.BarGraphItem(x0=[], x1=[], y=[], height=BAR_HEIGHT)
         self.end_line = labelled_line(angle=90, label="end", position=0.97)
         self.end_line.setVisible(False)
-        for item in (self.startup_bars, self.open_bars, self.end_line):
+        self.bars = LaneBars()  # condensed: every lane's bars (empty otherwise)
+        for item in (self.bars, self.startup_bars, self.open_bars, self.end_line):
             plot.addItem(item)
-        self.lanes: dict[int, LaneSpans] = {}
+        self.condensed = False  # True: many lanes, drawn by ``bars``
+        self.lanes: dict[int, LaneSpans | CondensedLane] = {}
+        self.rows = 0  # lanes the y range holds
+        self._open_looks: dict[int, tuple[QColor, QPen]] = {}  # a running chunk's fill, outline
         self._follower = ClockFollower(plot)
         cache_axes(plot)
         self.idle_hint = IdleHint(
@@ -178,10 +140,14 @@ class TimelinePlot(QWidget):
         return {int(i): (float(a), float(b)) for a, b, i in zip(x0, x1, y)}
 
     def describe_at(self, x: float, y: float, tolerance: float = 0.0) -> str | None:
-        """The tooltip for the point (x seconds, y lane): the chunk there, if any."""
+        """The tooltip for the point (x seconds, y lane): the chunk there, if any.
+
+        Condensed, a lane is a few pixels high: anywhere in its row names its worker, with its
+        items done when no chunk is under the point.
+        """
         index = round(y)
         lane = self._model.lanes.get(index)
-        if lane is None or abs(y - index) > BAR_HEIGHT / 2:
+        if lane is None or abs(y - index) > (0.5 if self.condensed else BAR_HEIGHT / 2):
             return None
         spans = lane.spans.view()
         if len(spans):
@@ -203,18 +169,31 @@ class TimelinePlot(QWidget):
         if started_t is not None and 0.0 <= x <= started_t:
             pid = model.workers[index].pid
             return f"w{index} · start-up: {format_seconds(started_t)} (pid {pid})"
+        if self.condensed:
+            fig = model.workers.get(index)
+            return f"w{index} · {format_count(fig.done if fig else 0)} items done"
         return None
 
     # -- drawing --------------------------------------------------------------------------------
     def _update_lanes(self) -> None:
         model = self._model
         plot = self.plot_widget.getPlotItem()
+        if condensed(model) != self.condensed:  # set at the run's start, or a replacement
+            self._drop_lanes()  # worker made one lane too many: draw them anew
+            self.condensed = not self.condensed
         for index in sorted(model.lanes):
-            spans = self.lanes.get(index)
-            if spans is None:
-                spans = self.lanes[index] = LaneSpans(plot, index, self.palette())
-                self._set_lane_range(max(self.lanes) + 1)
-            spans.update(model.lanes[index])
+            record = self.lanes.get(index)
+            if record is None:
+                record = self.lanes[index] = (
+                    CondensedLane(self.bars, index, self.palette())
+                    if self.condensed
+                    else LaneSpans(plot, index, self.palette())
+                )
+            record.update(model.lanes[index])
+        self.bars.commit()
+        # condensed, the run's K lanes have their rows from the start (no range step per lane)
+        rows = max(self.lanes, default=-1) + 1
+        self._set_lane_range(max(rows, lane_count(model)) if self.condensed else rows)
         started = [(i, t) for i in model.lanes if (t := model.worker_started_at(i)) is not None]
         self.startup_bars.setOpts(
             x0=np.zeros(len(started)),
@@ -236,25 +215,48 @@ class TimelinePlot(QWidget):
             x0=np.array([t for _, t in lanes], dtype=float),
             x1=np.full(len(lanes), clock),
             y=np.array([i for i, _ in lanes], dtype=float),
-            brushes=[self._open_brush(i) for i, _ in lanes],
-            pens=[pg.mkPen(worker_color(i), width=1) for i, _ in lanes],
+            brushes=[self._open_look(i)[0] for i, _ in lanes],
+            pens=[self._open_look(i)[1] for i, _ in lanes],
         )
 
-    def _open_brush(self, index: int) -> QColor:
-        return blend(worker_color(index), self.palette().color(QPalette.ColorRole.Base), 0.2)
+    def _open_look(self, index: int) -> tuple[QColor, QPen]:
+        """A running chunk's fill and outline in lane ``index`` (kept: 64 lanes, 2.5 Hz)."""
+        look = self._open_looks.get(index)
+        if look is None:
+            color = worker_color(index)
+            base = self.palette().color(QPalette.ColorRole.Base)
+            look = self._open_looks[index] = (blend(color, base, 0.2), pg.mkPen(color, width=1))
+        return look
 
     def _set_lane_range(self, lanes: int) -> None:
+        """Rows for ``lanes`` lanes; names on each, or (condensed) on as many as fit."""
+        if lanes == self.rows and lanes:
+            return
+        self.rows = lanes
         plot = self.plot_widget.getPlotItem()
-        count = max(lanes, 1)
-        plot.getViewBox().setYRange(-0.6, count - 0.4, padding=0)
-        plot.getAxis("left").setTicks([[(i, f"w{i}") for i in range(lanes)], []])
+        plot.getViewBox().setYRange(-0.6, max(lanes, 1) - 0.4, padding=0)
+        self.lane_axis.lanes = lanes
+        if self.condensed:
+            self.lane_axis.setTicks(None)  # LaneAxis thins them to the rows' height
+        else:
+            self.lane_axis.setTicks([[(i, f"w{i}") for i in range(lanes)], []])
+
+    def row_height_px(self) -> float:
+        """How many pixels high a lane's row is now."""
+        view_box = self.plot_widget.getPlotItem().getViewBox()
+        return float(view_box.height()) / max(self.rows, 1)
+
+    def _drop_lanes(self) -> None:
+        plot = self.plot_widget.getPlotItem()
+        for record in self.lanes.values():
+            record.remove(plot)
+        self.lanes.clear()
+        self.bars.clear()
 
     def _clear(self) -> None:
         self.idle_hint.dismiss()
-        plot = self.plot_widget.getPlotItem()
-        for spans in self.lanes.values():
-            spans.remove(plot)
-        self.lanes.clear()
+        self._drop_lanes()
+        self.condensed = False
         empty: dict[str, list[float]] = {"x0": [], "x1": [], "y": []}
         self.startup_bars.setOpts(**empty)
         self.open_bars.setOpts(**empty, brushes=None, pens=None)
@@ -285,8 +287,10 @@ class TimelinePlot(QWidget):
         )
         self.end_line.setPen(pg.mkPen(neutral, width=1, style=Qt.PenStyle.DashLine))
         self.end_line.label.setColor(neutral)
-        for spans in self.lanes.values():
-            spans.apply_palette(palette)
+        self._open_looks.clear()
+        for record in self.lanes.values():
+            record.apply_palette(palette)
+        self.bars.commit()
 
     def changeEvent(self, event: QEvent) -> None:
         """Follow the system's light/dark palette when it changes."""
