@@ -1,1 +1,2 @@
-"""The window of ``mpscope trace`` and ``mpscope open``: a traced program's pools, live or replayed."""
+"""The window of ``mpscope trace`` and ``mpscope open``: a traced program's pools, live or
+replayed."""

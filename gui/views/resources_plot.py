@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QPen
@@ -26,8 +28,14 @@ from mpscope.gui.views.resource_sampler import CONDUCTOR, START_INTERVAL_MS, Res
 from mpscope.workers.units import format_seconds
 
 
-def _series_name(key: int) -> str:
-    return "conductor" if key == CONDUCTOR else f"w{key}"
+class SampleSeries(Protocol):
+    """What the plot draws: series keyed by lane (``CONDUCTOR``: the process that runs the
+    lanes), rows of (seconds since the start, value), and a count that moves with every new
+    sample. A ResourceSampler samples a live run itself; a traced pool's come from its trace."""
+
+    cpu: dict[int, GrowableArray]  # % of one core
+    memory: dict[int, GrowableArray]  # RSS, MiB
+    samples: int
 
 
 class ResourcesPlot(QWidget):
@@ -38,15 +46,27 @@ class ResourcesPlot(QWidget):
     their memory the conductor's. Sampling (``self.sampler``) runs only while a run is live.
     """
 
-    def __init__(self, model: RunModel, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        model: RunModel,
+        parent: QWidget | None = None,
+        *,
+        series: SampleSeries | None = None,
+        owner_name: str = "conductor",
+    ) -> None:
+        """``series``: where the samples come from (default: a ResourceSampler of the model's
+        run); ``owner_name``: the legend's word for the ``CONDUCTOR`` series."""
         super().__init__(parent)
         self.setObjectName("resourcesPlot")
+        self._owner_name = owner_name
         self._model = model
         self._drawn = (-1, -1)  # (model version, sampler samples) last drawn
         self._y_tops: dict[int, float] = {}  # id(plot) -> the top of its y range
         self._budget = RedrawBudget(LIVE_REDRAW_INTERVAL_S)
         self._watch = ModelWatch(model)
-        self.sampler = ResourceSampler(model, parent=self)
+        self.sampler: SampleSeries = (
+            series if series is not None else ResourceSampler(model, parent=self)
+        )
         self.plot_widget = pg.GraphicsLayoutWidget(self)
         self.plot_widget.setObjectName("resourcesPlotArea")
         self.title, self.legend = add_title_rows(self.plot_widget, "Resources")
@@ -158,7 +178,7 @@ class ResourcesPlot(QWidget):
         keys = sorted(set(self.cpu_curves) | set(self.memory_curves))
         entries = [
             (
-                _series_name(k),
+                self._owner_name if k == CONDUCTOR else f"w{k}",
                 total_color(self.palette()) if k == CONDUCTOR else worker_color(k),
                 k == CONDUCTOR,
             )

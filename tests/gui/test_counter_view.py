@@ -296,7 +296,7 @@ def test_a_finished_run_shows_its_final_count_at_once_as_the_status_bar_does(rep
 
 
 def test_two_writes_of_one_value_at_one_moment_show_as_a_dot_inside_a_ring(replayed):
-    view, clock = replayed
+    view, _clock = replayed
     dots = view.plot.worker_dots
     sizes = [item.opts["symbolSize"] for item in dots]
     assert sizes[0] > sizes[1]  # worker 0's dot is a ring around worker 1's, never hidden

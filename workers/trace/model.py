@@ -29,6 +29,8 @@ from mpscope.workers.events import (
 )
 from mpscope.workers.trace.packets import Packet
 
+# packets held for pools not announced yet, at most (a pool never announced must not grow it)
+MAX_WAITING = 100_000
 # pools whose workers are threads of the program's process: their lanes are threads
 THREAD_KINDS = ("ThreadPool", "ThreadPoolExecutor")
 # what a stdlib pool does when one of its process workers dies under a call, by kind
@@ -51,6 +53,7 @@ class CallTrace:
     done: int = 0
     tasks: int = 0
     failed: int = 0  # tasks that raised
+    chunk: int = 0  # the most items one of its tasks held (a map's chunksize)
     t_last: float | None = None  # end of its latest finished task
 
     @property
@@ -89,7 +92,13 @@ class PoolTrace:
     events: list[Event] = field(default_factory=list)
     done: int = 0
     tasks: int = 0
+    keep_events: bool = True  # False: counts, calls and lanes only (a summary's, bounded)
     _lane_of: dict[int, int] = field(default_factory=dict, repr=False)
+
+    def add(self, event: Event) -> None:
+        """Keep one of its run events (unless only its counts are kept)."""
+        if self.keep_events:
+            self.events.append(event)
 
     @property
     def threads(self) -> bool:
@@ -104,7 +113,7 @@ class PoolTrace:
             index = self._lane_of[ident] = len(self.lanes)
             thread = tid if self.threads else None
             self.lanes[index] = Lane(pid, thread, t)
-            self.events.append(WorkerStarted(index, pid, t, thread))
+            self.add(WorkerStarted(index, pid, t, thread))
         return index
 
 
@@ -125,7 +134,10 @@ class ProcessTrace:
 class TraceModel:
     """A traced program's packets, folded: pools (in the order made), processes, notes."""
 
-    def __init__(self) -> None:
+    def __init__(self, keep_events: bool = True) -> None:
+        """``keep_events`` False keeps no run events (the views' feed), only what a summary
+        reads: its memory then grows with pools, calls and workers, never with tasks."""
+        self.keep_events = keep_events
         self.version = 0
         self.t0: float | None = None
         self.t_last = 0.0
@@ -133,6 +145,8 @@ class TraceModel:
         self.processes: dict[int, ProcessTrace] = {}
         self.packets = 0
         self._notes: list[str] = []
+        self._early: dict[str, list[Packet]] = {}  # packets of pools not announced yet
+        self._waiting = 0
 
     def feed_all(self, packets: Iterable[Packet]) -> None:
         """Fold packets in, in order."""
@@ -147,6 +161,14 @@ class TraceModel:
         fold = _FOLDS.get(str(packet.get("k")))
         if fold is None:
             return
+        awaited = self._awaited(fold, packet)
+        if awaited is not None:
+            # each process has its own connection, so a worker's span can come in before the
+            # packet of the pool or the call it belongs to: it waits for it (up to a bound)
+            if self._waiting < MAX_WAITING:
+                self._early.setdefault(awaited, []).append(packet)
+                self._waiting += 1
+            return
         try:
             fold(self, packet, float(t))
         except (KeyError, TypeError, ValueError):
@@ -155,6 +177,26 @@ class TraceModel:
         self.t0 = t if self.t0 is None else min(self.t0, t)
         self.t_last = max(self.t_last, t)
         self.version += 1
+        made = {TraceModel._pool: "pool", TraceModel._call: "call"}.get(fold)
+        if made is not None and self._early:
+            early = self._early.pop(f"{made} {packet.get(made)}", [])
+            self._waiting -= len(early)
+            self.feed_all(early)
+
+    def _awaited(self, fold: Any, packet: Packet) -> str | None:
+        """What a packet must wait for: a pool or a call not announced yet (None: nothing)."""
+        if fold is TraceModel._pool:
+            return None
+        pool = packet.get("pool")
+        if pool is None:
+            return None
+        known = self.pools.get(str(pool))
+        if known is None:
+            return f"pool {pool}"
+        call = packet.get("call")
+        if fold is TraceModel._span and call is not None and str(call) not in known.calls:
+            return f"call {call}"
+        return None
 
     def notes(self) -> list[str]:
         """One line per thing the user should know: a worker that died under a call, ..."""
@@ -189,7 +231,13 @@ class TraceModel:
         if key not in self.pools:
             size = p.get("workers")
             self.pools[key] = PoolTrace(
-                key, str(p["kind"]), str(p["label"]), int(size or 0), int(p["pid"]), t
+                key,
+                str(p["kind"]),
+                str(p["label"]),
+                int(size or 0),
+                int(p["pid"]),
+                t,
+                keep_events=self.keep_events,
             )
 
     def _pool_end(self, p: Packet, t: float) -> None:
@@ -211,7 +259,7 @@ class TraceModel:
         if lane.t_end is not None:
             return
         lane.t_end, lane.exitcode = t, exitcode
-        pool.events.append(WorkerExited(index, pid, exitcode, lane.items, lane.busy_s, math.nan, t))
+        pool.add(WorkerExited(index, pid, exitcode, lane.items, lane.busy_s, math.nan, t))
         if exitcode and pool.t_close is None:
             self._note_death(pool, pid, int(exitcode))
 
@@ -253,8 +301,14 @@ class TraceModel:
             call.failed += p.get("ok") is False
             call.t_last = t1
         task = int(p.get("index") or 0)
-        pool.events.append(TaskSpan(index, task, items, t0, t1))
-        pool.events.append(Progress(index, lane.items, t1))
+        # the task's first item: a map's chunks all hold chunksize items but the last, which
+        # comes in after (nearly always) the others, so the largest task so far is the chunksize
+        chunk = items
+        if call is not None:
+            call.chunk = max(call.chunk, items)
+            chunk = call.chunk
+        pool.add(TaskSpan(index, task * chunk, items, t0, t1))
+        pool.add(Progress(index, lane.items, t1))
 
     def _proc(self, p: Packet, t: float) -> None:
         proc = self._process(int(p["child_pid"]))

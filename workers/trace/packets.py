@@ -25,10 +25,12 @@ Kinds and their other fields:
 ``call``       the program called the pool. pool, call (its key, "<pid>:<n>"), method ("map",
                "imap_unordered", "apply_async", "submit", ...), label ("etl.py:57
                pool.map(parse, rows)"), file, line, tid, items (the number of items if known
-               up front, else None)
+               up front, else None). The submits (apply, apply_async) of one line of the
+               program are one call, told once: a loop of them is one call of many tasks
 ``span``       a worker finished one task (a chunk of a map, one apply, one submit). pool,
-               call, tid, t0, t1 (t == t1), items (how many items the task held), index (the
-               task's number within its call), ok (False: it raised)
+               call, tid (None for a process worker), t0, t1 (t == t1), items (how many items
+               the task held), index (the task's number within its call), ok (False: it
+               raised)
 ``proc``       a plain ``multiprocessing.Process`` started. child_pid, label (the program's line
                that started it and the target's name: "etl.py:88 Process(target=load)"),
                pool (the pool it belongs to, or None for the program's own Process)
@@ -109,7 +111,7 @@ class LineDecoder:
             return None
         try:
             packet = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested too deep for the parser
             self.dropped += 1
             return None
         if not isinstance(packet, dict) or not {"k", "pid", "t"} <= packet.keys():

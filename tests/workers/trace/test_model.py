@@ -94,6 +94,7 @@ def test_a_pools_tasks_become_the_run_events_the_live_views_draw() -> None:
     assert pool.calls["100:2"].finished and pool.calls["100:2"].tasks == 2
     assert pool.events[:2] == [WorkerStarted(0, 201, 1.0, None), WorkerStarted(1, 202, 1.0, None)]
     assert TaskSpan(0, 0, 3, 1.2, 1.5) in pool.events
+    assert TaskSpan(1, 3, 3, 1.2, 1.6) in pool.events  # task 1 of chunks of 3: items 3..5
     assert Progress(1, 3, 1.6) in pool.events
     exited = [e for e in pool.events if isinstance(e, WorkerExited)]
     assert [(e.worker, e.items, e.exitcode) for e in exited] == [(0, 3, 0), (1, 3, 0)]
@@ -203,3 +204,26 @@ def test_processes_collect_their_lifetimes_and_samples() -> None:
     )
     assert proc.samples == [(0.8, 99.0, 1 << 20)]
     assert model.processes[PROGRAM].label == "etl.py -v"
+
+
+def test_a_span_that_comes_in_before_its_pool_waits_for_it() -> None:
+    """Each process has its own connection: a worker's report can overtake its pool's."""
+    model = TraceModel()
+    model.feed_all([_span(201, 1.2, 1.5, 3, 0), _worker(201, 1.0)])
+    assert model.pools == {}
+    model.feed(_pool())
+    pool = model.pools["100:1"]
+    assert (pool.done, len(pool.lanes)) == (0, 1)  # the span waits for its call too
+    model.feed(_call())
+    assert (pool.done, pool.tasks, pool.calls["100:2"].done) == (3, 1, 3)
+
+
+def test_a_summary_model_keeps_counts_and_notes_but_no_events() -> None:
+    """The closing summary must not hold every task of a long trace in memory."""
+    model = TraceModel(keep_events=False)
+    model.feed_all([_pool(size=4), _worker(4242, 1.0), _call(items=8)])
+    model.feed_all(_span(4242, 1.0 + i, 1.5 + i, 1, i) for i in range(1000))
+    model.feed(_exit(4242, -9, 2000.0))
+    pool = model.pools["100:1"]
+    assert (pool.done, pool.tasks, pool.events) == (1000, 1000, [])
+    assert model.notes()[0].startswith("worker 4242 of etl.py:42 Pool(4) was killed")
