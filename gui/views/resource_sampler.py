@@ -18,8 +18,29 @@ SAMPLE_INTERVAL_MS = 250
 START_INTERVAL_MS = 100
 START_PHASE_S = 1.0
 CONDUCTOR = -1  # series key of the conductor process (lanes use their index)
+ALL_WORKERS = -2  # series key of every worker together (CPU and RSS summed per sample)
+# past this many processes a sample costs several ms of the window's thread (psutil reads
+# /proc for each): they are sampled half as often
+MANY_PROCESSES = 16
 MIB = 2**20
 MIN_CPU_INTERVAL_S = 0.15  # CPU times tick in 10 ms steps: shorter intervals are mostly noise
+
+
+class WorkersTick:
+    """One sample's figures of every worker together: CPU % and RSS summed (None: none came;
+    a thread-pool's workers have no memory of their own)."""
+
+    def __init__(self) -> None:
+        self.cpu: float | None = None
+        self.rss: float | None = None
+
+    def add_cpu(self, percent: float) -> None:
+        """One worker's CPU % this sample."""
+        self.cpu = (self.cpu or 0.0) + percent
+
+    def add_rss(self, mib: float) -> None:
+        """One worker process's RSS this sample."""
+        self.rss = (self.rss or 0.0) + mib
 
 
 class ResourceSampler(QObject):
@@ -53,6 +74,7 @@ class ResourceSampler(QObject):
         self.memory: dict[int, GrowableArray] = {}
         self.samples = 0  # samples that recorded anything, this run
         self.sampled_pids: set[int] = set()
+        self._tick = WorkersTick()
         model.changed.connect(self._on_model_changed)
         model.ended.connect(self._on_model_ended)
 
@@ -128,13 +150,15 @@ class ResourceSampler(QObject):
         if conductor is None:
             return
         t = model.now()
-        if t > START_PHASE_S and self._timer.interval() != self._interval_ms:
-            self._timer.setInterval(self._interval_ms)  # past the start: the steady pace
         lanes_by_pid: dict[int, list[int]] = {conductor: []}
         for index, pid in model.worker_pids().items():
             lanes_by_pid.setdefault(pid, []).append(index)
+        steady = self._interval_ms * (2 if len(lanes_by_pid) > MANY_PROCESSES else 1)
+        if t > START_PHASE_S and self._timer.interval() != steady:
+            self._timer.setInterval(steady)  # past the start: the steady pace
         self._known_pids = set(lanes_by_pid)
         recorded = False
+        self._tick = WorkersTick()
         for pid, lane_indexes in lanes_by_pid.items():
             proc = self._process(pid)
             if proc is None:
@@ -145,6 +169,10 @@ class ResourceSampler(QObject):
                 self._gone.add(pid)
                 self._processes.pop(pid, None)
         if recorded:
+            if self._tick.cpu is not None:
+                self._record(self.cpu, ALL_WORKERS, (t, self._tick.cpu))
+            if self._tick.rss is not None:
+                self._record(self.memory, ALL_WORKERS, (t, self._tick.rss))
             self.samples += 1
             self.sampled.emit()
 
@@ -167,8 +195,12 @@ class ResourceSampler(QObject):
             return False
         self._record(self.memory, own_key, (t, rss_mib))
         process_cpu = self._cpu_percent((proc.pid, None), t, times.user + times.system)
+        if not is_conductor:
+            self._tick.add_rss(rss_mib)
         if process_cpu is not None:
             self._record(self.cpu, own_key, (t, process_cpu))
+            if not is_conductor:
+                self._tick.add_cpu(process_cpu)
             for index in lane_indexes:
                 if workers[index].thread is None and index != own_key:
                     self._record(self.cpu, index, (t, process_cpu))  # a lane in the conductor
@@ -179,4 +211,5 @@ class ResourceSampler(QObject):
             thread_cpu = self._cpu_percent((proc.pid, workers[index].thread), t, seconds)
             if thread_cpu is not None:
                 self._record(self.cpu, index, (t, thread_cpu))
+                self._tick.add_cpu(thread_cpu)
         return True

@@ -14,6 +14,7 @@ from mpscope.gui.naming import named
 from mpscope.gui.palette import style_plot_widget, total_color, worker_color
 from mpscope.gui.run_model import RunModel
 from mpscope.gui.views.idle_hint import IdleHint, PlotNote
+from mpscope.gui.views.lane_choice import condensed, extremes
 from mpscope.gui.views.live_view import ModelWatch
 from mpscope.gui.views.plot_helpers import (
     LIVE_REDRAW_INTERVAL_S,
@@ -24,7 +25,12 @@ from mpscope.gui.views.plot_helpers import (
     nice_ceiling,
     set_legend,
 )
-from mpscope.gui.views.resource_sampler import CONDUCTOR, START_INTERVAL_MS, ResourceSampler
+from mpscope.gui.views.resource_sampler import (
+    ALL_WORKERS,
+    CONDUCTOR,
+    START_INTERVAL_MS,
+    ResourceSampler,
+)
 from mpscope.workers.units import format_seconds
 
 
@@ -87,6 +93,7 @@ class ResourcesPlot(QWidget):
             plot.getAxis("left").setWidth(52)  # the two plots' time axes line up
         self._set_y_range(self.cpu_plot, 100.0)
         self._set_y_range(self.memory_plot, 100.0)
+        self._lanes: list[int] = []  # the lanes drawn one by one when condensed
         self.cpu_curves: dict[int, pg.PlotCurveItem] = {}
         self.memory_curves: dict[int, pg.PlotCurveItem] = {}
         self._follower = ClockFollower(self.cpu_plot, self.memory_plot)
@@ -142,15 +149,29 @@ class ResourcesPlot(QWidget):
         self._set_y_range(self.memory_plot, max(memory_top, 1.0))
         self._update_legend()  # once, after any new process got its curves
 
+    def _shown(self, series: dict[int, GrowableArray]) -> list[int]:
+        """The series drawn: every lane's and the conductor's; past ``MANY_LANES`` workers the
+        conductor's, every worker's together, and the slowest and fastest lanes only (as the
+        throughput plot picks them), never 128 curves and a 65-entry legend."""
+        if not condensed(self._model):
+            return sorted(key for key in series if key != ALL_WORKERS)
+        done = {index: float(fig.done) for index, fig in self._model.workers.items()}
+        lanes = extremes(done, keep=self._lanes)
+        self._lanes = lanes
+        return sorted(key for key in series if key < 0 or key in lanes)
+
     def _draw(
         self,
         plot: pg.PlotItem,
         curves: dict[int, pg.PlotCurveItem],
         series: dict[int, GrowableArray],
     ) -> float:
-        """Put each series on its curve; return the largest value drawn."""
+        """Put each shown series on its curve (dropping the others); the largest value drawn."""
         top = 0.0
-        for key in sorted(series):
+        shown = self._shown(series)
+        for key in [key for key in curves if key not in shown]:
+            plot.removeItem(curves.pop(key))
+        for key in shown:
             rows = series[key].view()
             curve = curves.get(key)
             if curve is None:  # a bare curve item (a PlotDataItem adds an unused scatter item)
@@ -172,14 +193,17 @@ class ResourcesPlot(QWidget):
     def _pen(self, key: int) -> QPen:
         if key == CONDUCTOR:
             return pg.mkPen(total_color(self.palette()), width=1, style=Qt.PenStyle.DashLine)
+        if key == ALL_WORKERS:
+            return pg.mkPen(total_color(self.palette()), width=1)
         return pg.mkPen(worker_color(key), width=1)  # 1-px lines draw several times faster
 
     def _update_legend(self) -> None:
         keys = sorted(set(self.cpu_curves) | set(self.memory_curves))
+        names = {CONDUCTOR: self._owner_name, ALL_WORKERS: "all workers"}
         entries = [
             (
-                self._owner_name if k == CONDUCTOR else f"w{k}",
-                total_color(self.palette()) if k == CONDUCTOR else worker_color(k),
+                names.get(k, f"w{k}"),
+                total_color(self.palette()) if k < 0 else worker_color(k),
                 k == CONDUCTOR,
             )
             for k in keys
@@ -196,6 +220,7 @@ class ResourcesPlot(QWidget):
             for curve in curves.values():
                 plot.removeItem(curve)
             curves.clear()
+        self._lanes = []
         self._update_legend()  # the sampler forgets the last run by itself, on reset()
         self._drawn = (-1, -1)
         self._y_tops.clear()

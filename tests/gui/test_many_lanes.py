@@ -383,3 +383,40 @@ def test_a_small_run_after_a_big_one_shows_every_lane_again(
     assert not timeline.condensed and sorted(timeline.lanes) == [0, 1, 2]
     assert timeline.lanes[0].items[0].opts["brush"] == worker_color(0)  # a lane's own items
     assert sorted(progress.worker_rows) == [0, 1, 2] and not progress.strip.isVisible()
+
+
+class FedSamples:
+    """Resource samples as the sampler records them: every lane, the conductor, all workers."""
+
+    def __init__(self, workers: int) -> None:
+        from mpscope.gui.lane_series import GrowableArray
+        from mpscope.gui.views.resource_sampler import ALL_WORKERS, CONDUCTOR
+
+        self.cpu: dict[int, GrowableArray] = {}
+        self.memory: dict[int, GrowableArray] = {}
+        for key in (CONDUCTOR, ALL_WORKERS, *range(workers)):
+            for series, value in ((self.cpu, 3.0), (self.memory, 20.0)):
+                array = series[key] = GrowableArray(2)
+                for t in (0.5, 1.0, 1.5):
+                    array.append((t, value * (workers if key == ALL_WORKERS else 1)))
+        self.samples = 3
+
+
+@pytest.mark.parametrize("workers", [4, 64])
+def test_the_resources_view_draws_the_conductor_all_workers_and_a_few_lanes_past_eight(
+    qtbot: QtBot, model: RunModel, workers: int
+) -> None:
+    from mpscope.gui.views.resource_sampler import ALL_WORKERS, CONDUCTOR
+    from mpscope.gui.views.resources_plot import ResourcesPlot
+
+    view = shown(qtbot, ResourcesPlot(model, series=FedSamples(workers)))
+    model.fold(fed_run(model, workers))
+    view.refresh()
+    drawn = set(view.cpu_curves)
+    if workers == 4:  # every lane, as always; no sum line
+        assert drawn == {CONDUCTOR, 0, 1, 2, 3}
+    else:
+        slowest_and_fastest = set(extremes({w: rate_of(w) for w in range(workers)}))
+        assert drawn == {CONDUCTOR, ALL_WORKERS} | slowest_and_fastest
+        assert len(drawn) == 2 + 2 * EXTREMES_EACH
+        assert set(view.memory_curves) == drawn
