@@ -22,7 +22,7 @@ from ui_steps import child
 from mpscope.gui.palette import MIN_CONTRAST, contrast, worker_color
 from mpscope.gui.run_model import RunModel
 from mpscope.gui.views import ProgressView, ResourcesPlot, ThroughputPlot, TimelinePlot
-from mpscope.gui.views.resource_sampler import CONDUCTOR
+from mpscope.gui.views.resource_sampler import ALL_WORKERS, CONDUCTOR
 from mpscope.workers.events import (
     Event,
     Progress,
@@ -370,7 +370,9 @@ def test_resources_samples_thread_lanes_per_thread_and_skips_vanished_processes(
         idle.join()
     resources.refresh()
     cpu = resources.sampler.cpu
-    assert set(cpu) == {CONDUCTOR, 0, 1}
+    assert set(cpu) == {CONDUCTOR, ALL_WORKERS, 0, 1}  # every lane, and the workers' sum
+    (t_all, all_cpu), (t0, cpu0), (t1, cpu1) = (cpu[k].view()[-1] for k in (ALL_WORKERS, 0, 1))
+    assert t_all == t0 == t1 and all_cpu == pytest.approx(cpu0 + cpu1)
     busy_cpu, idle_cpu = cpu[0].view()[:, 1].mean(), cpu[1].view()[:, 1].mean()
     assert busy_cpu > idle_cpu + 15.0, (busy_cpu, idle_cpu)
     assert set(resources.sampler.memory) == {CONDUCTOR}  # thread lanes have no memory of their own
