@@ -273,7 +273,9 @@ class TraceModel:
         if open_calls and after:
             method = open_calls[-1].method
             owner = "Pool" if pool.kind == "Pool" else "the executor"
-            note += "; " + after.format(call=f"{owner}.{method}")
+            # an _async call returns at once: what waits for ever is its result's get()
+            call = f"{owner}.{method}" + ("(...).get()" if method.endswith("_async") else "")
+            note += "; " + after.format(call=call)
         self._notes.append(note)
 
     def _call(self, p: Packet, t: float) -> None:

@@ -227,3 +227,12 @@ def test_a_summary_model_keeps_counts_and_notes_but_no_events() -> None:
     pool = model.pools["100:1"]
     assert (pool.done, pool.tasks, pool.events) == (1000, 1000, [])
     assert model.notes()[0].startswith("worker 4242 of etl.py:42 Pool(4) was killed")
+
+
+def test_under_an_async_call_it_is_the_results_get_that_waits_for_ever() -> None:
+    model = TraceModel()
+    model.feed_all([_pool(size=3), _call(items=400, method="map_async"), _exit(4242, -9, 1.5)])
+    assert model.notes() == [
+        "worker 4242 of etl.py:42 Pool(3) was killed (SIGKILL); "
+        "Pool.map_async(...).get() will wait for ever (CPython gh-96062)"
+    ]
