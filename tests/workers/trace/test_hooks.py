@@ -300,8 +300,11 @@ def test_workers_replaced_after_maxtasksperchild_are_all_told(
     for span in spans:
         by_worker[span["pid"]] += 1
     assert set(by_worker) <= workers
-    assert set(by_worker.values()) == {2}  # two tasks each, then replaced
-    assert len(by_worker) == 4
+    # at most two tasks each, then replaced (the last two tasks may go to two fresh workers,
+    # one each): 8 tasks over 4 workers or more, every one of them announced
+    assert sum(by_worker.values()) == 8 and max(by_worker.values()) == 2
+    assert all(tasks <= 2 for tasks in by_worker.values())
+    assert len(by_worker) >= 4
     exited = {e["worker_pid"]: e["exitcode"] for e in traced.of("worker_exit", pool=key)}
     assert set(exited) == workers
     assert set(exited.values()) == {0}

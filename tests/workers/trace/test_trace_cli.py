@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from engine_steps import mpscope
+from signal_steps import default_signals
 
 from mpscope.workers.cli import main as cli_main
 from mpscope.workers.trace.chrome import read_packets
@@ -145,8 +146,9 @@ def test_ctrl_c_reaches_the_program_and_mpscope_ends_as_it_did(tmp_path: Path) -
     write(tmp_path, "waits.py", "import time\nprint('ready', flush=True)\ntime.sleep(60)\n")
 
     def interrupted(args: list[str]) -> tuple[int, str, str]:
-        proc = subprocess.Popen(args, cwd=tmp_path, stdout=subprocess.PIPE, text=True,
-                                stderr=subprocess.PIPE, start_new_session=True)  # fmt: skip
+        with default_signals():
+            proc = subprocess.Popen(args, cwd=tmp_path, stdout=subprocess.PIPE, text=True,
+                                    stderr=subprocess.PIPE, start_new_session=True)  # fmt: skip
         assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
         time.sleep(0.5)  # into its sleep, where the traceback will point
         os.killpg(proc.pid, signal.SIGINT)  # what the terminal does on Ctrl-C
@@ -178,11 +180,12 @@ def test_sigterm_and_sighup_sent_to_mpscope_are_passed_on(tmp_path: Path, sig: i
         print("ready", flush=True)
         time.sleep(60)
     """))  # fmt: skip
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mpscope.workers", "trace", "--no-window", "--out", "t.json",
-         "polite.py"],
-        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    with default_signals():
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "mpscope.workers", "trace", "--no-window", "--out", "t.json",
+             "polite.py"],
+            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
     assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
     proc.send_signal(sig)  # to mpscope alone
     out, err = proc.communicate(timeout=30)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from signal_steps import default_signals
 
 from mpscope.workers.trace.chrome import read_packets
 from mpscope.workers.trace.model import TraceModel
@@ -75,8 +76,9 @@ def run(command: list[str], cwd: Path, interrupt: bool = False) -> tuple[int, st
         done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=120,
                               stdin=subprocess.DEVNULL)  # fmt: skip
         return done.returncode, done.stdout, done.stderr
-    proc = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)  # fmt: skip
+    with default_signals():
+        proc = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, start_new_session=True)  # fmt: skip
     assert proc.stdout is not None
     head = proc.stdout.readline() + proc.stdout.readline()
     assert head.endswith("ready\n"), head
