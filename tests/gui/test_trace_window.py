@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QEventLoop, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
@@ -382,8 +382,12 @@ def test_open_trace_window_runs_until_the_window_is_closed(
             return
         shown.extend(found)
         found[0].close()
-        app.quit()  # pytest-qt keeps other (hidden) windows: leave the loop explicitly
+        loop.quit()  # pytest-qt keeps other (hidden) windows: leave the loop explicitly
 
+    # the application's own exec() and quit() would end this test session's application
+    # loop for good (later tests' runs never start): the window's loop is a local one here
+    loop = QEventLoop()
+    monkeypatch.setattr(type(app), "exec", lambda _app: loop.exec())
     qtbot_timer = QTimer()
     qtbot_timer.setSingleShot(True)
     qtbot_timer.timeout.connect(close_when_shown)
