@@ -42,12 +42,18 @@ INPUTS_TIP = (
 OWN_ITEMS_TIP = "Empty: every item of the inputs; a number N: their first N"
 NO_TARGET = "choose your function: Browse… for a .py file, then pick one of its functions"
 STOP_TIP = "Stop the run: it ends within a second (Esc)"
+# the longest word of a call that stays whole: the built-in ones' longest is 38 characters
+# ("multiprocessing.dummy.Pool(K).map(job,"), which the left panel holds at its default width
+LONG_WORD = 40
 
 
 def breakable_code(code: str) -> str:
-    """``code`` with break opportunities after dots and brackets (a narrow label wraps there)."""
+    """``code`` as a wrapped label shows it: broken only at spaces (after a comma, around
+    ``=`` and ``x K``), never inside a name or a call. A word longer than ``LONG_WORD`` characters
+    (a long name of the user's) may also break before its dots, so the panel stays narrow."""
     zwsp = "\u200b"
-    return code.replace(".", "." + zwsp).replace("(", "(" + zwsp)
+    words = code.split(" ")
+    return " ".join(w.replace(".", zwsp + ".") if len(w) > LONG_WORD else w for w in words)
 
 
 def workers_suffix(workers: int) -> str:

@@ -9,7 +9,7 @@ and Run stays disabled until it is fixed. Nothing here starts a run; the window 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QFont, QKeySequence
+from PySide6.QtGui import QAction, QFontDatabase, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -29,6 +29,7 @@ from mpscope.gui import choice_combos as combos
 from mpscope.gui import control_texts as texts
 from mpscope.gui.calibration import ItemProposals
 from mpscope.gui.fault_section import FaultSection
+from mpscope.gui.fitting_labels import WrappingLabel
 from mpscope.gui.naming import named
 from mpscope.gui.own_job_rows import OwnJobRows
 from mpscope.gui.settings import ControlChoices
@@ -53,10 +54,11 @@ from mpscope.workers.workloads import (
 )
 
 CHUNKSIZE_MAX = 2_000_000_000  # QSpinBox holds a 32-bit int
+CALL_INDENT = 12  # the strategy's call, under its combo box, a little in from the labels
 
 
 def _message_label(name: str) -> QLabel:
-    label = QLabel()
+    label = WrappingLabel()
     label.setObjectName(name)
     label.setWordWrap(True)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -66,9 +68,8 @@ def _message_label(name: str) -> QLabel:
 
 
 def _note_label(name: str) -> QLabel:
-    label = QLabel()
+    label = WrappingLabel()
     label.setObjectName(name)
-    label.setWordWrap(True)
     label.setProperty("role", "note")
     return label
 
@@ -115,10 +116,14 @@ class ControlsPanel(QWidget):
         self.strategy_combo.setToolTip(texts.STRATEGY_TIP)
         combos.populate_strategies(self.strategy_combo)
         self.strategy_call = _note_label("strategyCall")
-        self.strategy_call.setFont(QFont("monospace"))
+        code_font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        code_font.setPointSizeF(max(self.font().pointSizeF() - 1, 8.0))  # as the explanation's
+        self.strategy_call.setFont(code_font)
         self.strategy_call.setToolTip("The stdlib call this strategy makes, as you would write it")
+        self.strategy_call.setIndent(CALL_INDENT)
         form.addRow("&Strategy", self.strategy_combo)
-        form.addRow("", self.strategy_call)
+        # the whole row's width (not the field column's): a call's longest word stays whole
+        form.addRow(self.strategy_call)
 
         self.workload_combo = named(QComboBox(), "workloadCombo")
         self.workload_combo.setToolTip(texts.WORKLOAD_TIP)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from PySide6.QtGui import (
     QFontDatabase,
+    QFontMetricsF,
     QTextBlockFormat,
     QTextCharFormat,
     QTextCursor,
@@ -22,6 +23,7 @@ from mpscope.gui.control_texts import with_user_names
 from mpscope.workers.strategies import STRATEGIES
 
 HEADING_SCALE = {1: 1.3, 2: 1.1, 3: 1.0}
+CODE_HANG = 4  # characters a wrapped code line's continuation is indented by
 
 
 def explanation_markdown(strategy: str, names: tuple[str, str | None] | None = None) -> str:
@@ -70,9 +72,15 @@ class ExplanationView(QTextBrowser):
         self.verticalScrollBar().setValue(0)
 
     def _tune_typography(self) -> None:
-        """Modest headings and compact code: Qt's Markdown defaults suit a page, not a panel."""
+        """Modest headings and compact code: Qt's Markdown defaults suit a page, not a panel.
+
+        A code line longer than the panel is wide wraps at a space, its continuation indented
+        (``CODE_HANG`` characters further in), instead of giving the panel a horizontal scroll
+        bar; copying it still copies the line as written."""
         base = self.font().pointSizeF()
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        mono.setPointSizeF(base - 1)
+        hang = QFontMetricsF(mono).horizontalAdvance(" " * CODE_HANG)
         doc = self.document()
         block = doc.begin()
         while block.isValid():
@@ -82,9 +90,13 @@ class ExplanationView(QTextBrowser):
                 # the importer sizes headings with FontSizeAdjustment (h1 = +3 steps)
                 fmt.setProperty(QTextFormat.Property.FontSizeAdjustment, 0)
                 fmt.setFontPointSize(base * HEADING_SCALE.get(level, 1.0))
-            elif block.blockFormat().nonBreakableLines():  # a code block
+            elif block.blockFormat().nonBreakableLines():  # a line of a code block
                 fmt.setFont(mono)
                 fmt.setFontPointSize(base - 1)
+                code_line = QTextBlockFormat()
+                code_line.setNonBreakableLines(False)
+                code_line.setLeftMargin(block.blockFormat().leftMargin() + hang)
+                code_line.setTextIndent(-hang)
             else:
                 block = block.next()
                 continue
@@ -98,4 +110,6 @@ class ExplanationView(QTextBrowser):
                 spacing.setTopMargin(8 if level > 1 else 0)
                 spacing.setBottomMargin(4)
                 cursor.mergeBlockFormat(spacing)
+            else:
+                cursor.mergeBlockFormat(code_line)
             block = block.next()

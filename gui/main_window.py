@@ -14,8 +14,8 @@ import importlib.metadata
 import platform
 from concurrent.futures import Future
 
-from PySide6.QtCore import QByteArray, QEvent, QStandardPaths, Qt, QTimer, qVersion
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QByteArray, QEvent, QSize, QStandardPaths, Qt, QTimer, qVersion
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
     QGridLayout,
@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QSplitter,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -37,6 +36,7 @@ from mpscope.gui.counter import CounterView
 from mpscope.gui.explanation_view import ExplanationView
 from mpscope.gui.getting_started import GettingStarted
 from mpscope.gui.naming import named
+from mpscope.gui.pages import Pages
 from mpscope.gui.redraw_pacer import RedrawPacer
 from mpscope.gui.run_controller import RunController
 from mpscope.gui.run_model import RunModel
@@ -48,6 +48,11 @@ from mpscope.gui.views import LiveView, ProgressView, ResourcesPlot, ThroughputP
 from mpscope.workers.events import RunFailed
 
 LEFT_WIDTH = 340
+# the first window: this size where the screen has room for it, else the screen's available
+# area (the panels and docks taken off) less what a window manager adds around a window
+PREFERRED_SIZE = QSize(1280, 800)
+FRAME_ALLOWANCE = QSize(16, 48)  # a title bar and borders
+MINIMUM_SIZE = QSize(960, 640)  # below this the views' axes and the summary crowd each other
 FINAL_REFRESH_STEP_MS = 25  # between the views' final refreshes when a run ends
 
 
@@ -78,11 +83,11 @@ class MainWindow(QMainWindow):
             view for view in self.view_widgets if isinstance(view, LiveView)
         ]
         self.summary = SummaryView()
-        self.pages = named(QTabWidget(), "pages")
+        self.pages = named(Pages(), "pages")
         self.pages.setDocumentMode(True)
         self.pages.setTabBarAutoHide(True)  # one page for now; the tab bar appears with two
         self.live_page = self._build_live_page()
-        self.pages.addTab(self.live_page, "Live")
+        self.pages.add_page(self.live_page, "Live")
         # the compare page stores every run that ends in the history (added as a page below)
         self.compare = ComparePage(self.controller, self.model, self.controls)
         self.compare.driver.run_started.connect(self.summary.show_running)
@@ -104,7 +109,6 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setCollapsible(0, False)
         self.splitter.setCollapsible(1, False)
-        self.splitter.setSizes([LEFT_WIDTH, 1280 - LEFT_WIDTH])
         self.setCentralWidget(self.splitter)
 
         self.status = RunStatusBar(self.statusBar(), self.controller)
@@ -134,7 +138,7 @@ class MainWindow(QMainWindow):
         self.add_page(self.compare, "Compare")
 
         apply_theme()  # the palette may have changed since the application was set up
-        self.resize(1280, 800)
+        self._size_for_screen()
         self._restore_window_state()
         # measuring the workloads takes a fraction of a second: off the GUI thread
         self.background = Background("mpscope-calibration", self)
@@ -206,7 +210,7 @@ class MainWindow(QMainWindow):
 
     def add_page(self, widget: QWidget, title: str) -> int:
         """Add a page next to "Live" (the counter and compare pages); returns its index."""
-        return self.pages.addTab(widget, title)
+        return self.pages.add_page(widget, title)
 
     def _show_explanation(self, *_: object) -> None:
         """The strategy's explanation, its code in the user's names when it is their function."""
@@ -292,6 +296,24 @@ class MainWindow(QMainWindow):
             self.controls.set_proposals(ItemProposals(measured.result()))
 
     # -- window state --------------------------------------------------------------------------
+    def _size_for_screen(self) -> None:
+        """The first size and a minimum size from the screen's available area; the splitter
+        gives the left column its width and the pages the rest."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        available = screen.availableGeometry() if screen is not None else None
+        size, minimum = window_sizes(available.size() if available is not None else None)
+        self.setMinimumSize(minimum)
+        self.resize(size)
+        if available is not None:  # centred in the available area, its frame included
+            spare = available.size() - size - FRAME_ALLOWANCE
+            self.move(
+                available.x() + max(0, spare.width()) // 2,
+                available.y() + max(0, spare.height()) // 2,
+            )
+        # (on a small screen the splitter narrows the left column towards its minimum first,
+        # to show the pages unscrolled: each page asks for its own minimum width)
+        self.splitter.setSizes([LEFT_WIDTH, size.width() - LEFT_WIDTH])
+
     def _restore_window_state(self) -> None:
         geometry, state, splitter = load_window_state()
         if geometry is not None:
@@ -355,6 +377,17 @@ class MainWindow(QMainWindow):
             " or against the plain loop for your own function. Help › Getting started (F1)."
             f"<br><br>version {_version()} · Qt {qVersion()} · Python {platform.python_version()}",
         )
+
+
+def window_sizes(available: QSize | None) -> tuple[QSize, QSize]:
+    """(first size, minimum size) of the window on a screen whose available area (without
+    its panels) is ``available``: the preferred size where it fits with a title bar and
+    borders, else that area less them; the minimum never larger than the first size."""
+    if available is None or available.isEmpty():
+        return QSize(PREFERRED_SIZE), QSize(MINIMUM_SIZE)
+    room = available - FRAME_ALLOWANCE
+    size = PREFERRED_SIZE.boundedTo(room)
+    return size, MINIMUM_SIZE.boundedTo(size)
 
 
 def _version() -> str:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import psutil
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
+from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtWidgets import QLabel, QStatusBar
 
 from mpscope.gui.naming import named
 from mpscope.gui.run_controller import RunController
@@ -32,8 +32,9 @@ def elapsed_text(seconds: float) -> str:
     return f"{int(minutes)} min {rest:04.1f} s"
 
 
-class RunStatusBar(QWidget):
-    """Puts three permanent labels in ``bar``: state, elapsed time, machine CPU %."""
+class RunStatusBar(QObject):
+    """Puts three permanent labels in ``bar``: state, elapsed time, machine CPU %. (Not a
+    widget itself: an empty one would lie over the bar's messages.)"""
 
     def __init__(self, bar: QStatusBar, controller: RunController) -> None:
         super().__init__(bar)
@@ -41,6 +42,7 @@ class RunStatusBar(QWidget):
         self.state_label = named(QLabel(), "statusState")
         self.state_label.setProperty("role", "badge")
         self.state_label.setToolTip("What the run is doing")
+        self.state_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.elapsed_label = named(QLabel(), "statusElapsed")
         self.elapsed_label.setToolTip("Time since Run was pressed (start-up included)")
         # a fixed width: a changing text must not re-lay out the status bar at every tick
@@ -62,9 +64,19 @@ class RunStatusBar(QWidget):
         self._cpu_timer.timeout.connect(self.sample_cpu)
         psutil.cpu_percent(interval=None)  # the first call only sets the reference point
         self._cpu_timer.start()
+        self._reserve_state_width()
         controller.state_changed.connect(self.show_state)
         self.show_state(controller.state)
         self.cpu_label.setText("CPU –")
+
+    def _reserve_state_width(self) -> None:
+        """The state badge as wide as its widest word: the labels beside it never shift."""
+        self.state_label.ensurePolished()
+        widest = 0
+        for text in STATE_TEXT.values():
+            self.state_label.setText(text)
+            widest = max(widest, self.state_label.sizeHint().width())
+        self.state_label.setMinimumWidth(widest)
 
     def show_state(self, state: str) -> None:
         """Show ``state``: one of the controller's states (a RunStatus, or its word)."""

@@ -15,12 +15,15 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
+    QSizePolicy,
+    QStackedWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from mpscope.gui.choice_combos import start_method_unused
+from mpscope.gui.fitting_labels import ElidedLabel
 from mpscope.gui.naming import named
 from mpscope.gui.run_model import RunModel
 from mpscope.workers.events import RunCancelled, RunFailed, RunFinished, RunStatus
@@ -29,14 +32,21 @@ from mpscope.workers.strategies import baseline
 from mpscope.workers.units import format_count, format_rate, format_seconds
 from mpscope.workers.workloads import WORKLOADS
 
+# two rows of three, each column's longest figure under its shortest neighbour's column: the
+# short ones (wall, items/s), the middling ones (CPU, probe), the long ones (speed-up, start-up)
 FIGURES = (
     ("wall", "Wall time", "From just before the workers start to the result in hand"),
     ("cpu", "CPU time", "User + system CPU of the conductor and every worker"),
-    ("rate", "Throughput", "Items per second of wall time"),
-    ("startup", "Start-up", "Starting the conductor process (not counted in the wall time)"),
-    ("probe", "Probe overhead", "CPU of the in-worker progress probes, as a share of all CPU"),
     ("speedup", "Speed-up", "Against the last sequential run of the same workload and N"),
+    ("rate", "Throughput", "Items per second of wall time"),
+    ("probe", "Probe overhead", "CPU of the in-worker progress probes, as a share of all CPU"),
+    ("startup", "Start-up", "Starting the conductor process (not counted in the wall time)"),
 )
+
+
+CHECK_TIP = "The result against the workload's closed form (exact integers)"
+ERROR_LINES = 2  # an error takes the figures' two lines; its whole text is in the tooltip
+BADGE_TEXTS = ("ready", "running", "correct", "unchecked", "WRONG", "failed", "stopped")
 
 
 def describe_spec(spec: RunSpec) -> str:
@@ -69,22 +79,37 @@ def speedup_text(spec: RunSpec, wall_s: float, baseline_s: float | None) -> str:
     return f"{ratio:.2f}× ({verdict} than {loop}'s {format_seconds(baseline_s)})"
 
 
+def keep_room(widget: QWidget) -> QWidget:
+    """``widget`` keeps its place in the layout while hidden (nothing below it moves up)."""
+    policy = widget.sizePolicy()
+    policy.setRetainSizeWhenHidden(True)
+    widget.setSizePolicy(policy)
+    return widget
+
+
 class SummaryView(QWidget):
-    """The ended run's figures, or its error and traceback."""
+    """The ended run's figures, or its error and traceback.
+
+    Its room is fixed from the start: a header line, two lines of figures (or of error, or of
+    nothing before the first run ends) and the check's line, so the live views above it never
+    move when a run starts or ends. Every line elides what does not fit, the whole text in its
+    tooltip; only opening the traceback (a click) makes the summary taller.
+    """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("summaryView")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
-        self.title = named(QLabel(), "summaryTitle")
+        self.title = named(ElidedLabel(), "summaryTitle")
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.status = named(QLabel(), "summaryStatus")
         self.status.setProperty("role", "badge")
+        self.status.setAlignment(Qt.AlignmentFlag.AlignCenter)
         header = QHBoxLayout()
         header.addWidget(self.status)
         header.addWidget(self.title, 1)
 
-        self.values: dict[str, QLabel] = {}
+        self.values: dict[str, ElidedLabel] = {}
         grid = QGridLayout()
         grid.setHorizontalSpacing(10)
         grid.setVerticalSpacing(2)
@@ -94,25 +119,24 @@ class SummaryView(QWidget):
             name = QLabel(caption + ":")
             name.setProperty("role", "caption")
             name.setToolTip(tip)
-            value = named(QLabel("–"), f"summary_{key}")
-            value.setToolTip(tip)
+            value = named(ElidedLabel("–", tip=tip), f"summary_{key}")
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             grid.addWidget(name, row, 2 * col, Qt.AlignmentFlag.AlignRight)
             grid.addWidget(value, row, 2 * col + 1)
-            grid.setColumnStretch(2 * col + 1, 1)
             self.values[key] = value
+        # no stretch on the figures: each column as wide as its longest (the spare room after
+        # the last), and where room is short the longest gives way first
+        grid.setColumnStretch(2 * columns, 1)
         self.figures = QWidget()
         self.figures.setLayout(grid)
         grid.setContentsMargins(0, 0, 0, 0)
 
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
-        self.check = named(QLabel(), "summaryCheck")
+        self.check = named(ElidedLabel(tip=CHECK_TIP), "summaryCheck")
         self.check.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.check.setToolTip("The result against the workload's closed form (exact integers)")
-        self.check.setWordWrap(True)
+        keep_room(self.check)
 
-        self.error = named(QLabel(), "summaryError")
-        self.error.setWordWrap(True)
+        self.error = named(ElidedLabel(lines=ERROR_LINES), "summaryError")
         self.error.setProperty("role", "error")
         self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.traceback_toggle = named(QToolButton(), "summaryTracebackToggle")
@@ -121,25 +145,36 @@ class SummaryView(QWidget):
         self.traceback_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.traceback_toggle.setArrowType(Qt.ArrowType.RightArrow)
         self.traceback_toggle.setToolTip("The full traceback, as the worker or conductor saw it")
+        keep_room(self.traceback_toggle)
         self.traceback = named(QPlainTextEdit(), "summaryTraceback")
         self.traceback.setReadOnly(True)
         self.traceback.setFont(mono)
         self.traceback.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.traceback.setMinimumHeight(120)
         self.traceback.setMaximumHeight(260)  # the live views above stay readable
+        self.traceback.hide()
         self.traceback_toggle.toggled.connect(self._toggle_traceback)
-        error_row = QHBoxLayout()
-        error_row.addWidget(self.error, 1)
+        self.failure = QWidget()
+        error_row = QHBoxLayout(self.failure)
+        error_row.setContentsMargins(0, 0, 0, 0)
+        error_row.addWidget(self.error, 1, Qt.AlignmentFlag.AlignTop)
         error_row.addWidget(self.traceback_toggle, 0, Qt.AlignmentFlag.AlignTop)
+
+        # the figures, or the error, or (before a run ends) nothing: in the same room
+        self.body = QStackedWidget()
+        self.nothing = QWidget()
+        for page in (self.nothing, self.figures, self.failure):
+            self.body.addWidget(page)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)
         layout.setSpacing(4)
         layout.addLayout(header)
-        layout.addWidget(self.figures)
+        layout.addWidget(self.body)
         layout.addWidget(self.check)
-        layout.addLayout(error_row)
         layout.addWidget(self.traceback, 1)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self._reserve_badge_width()
         self.show_idle()
 
     # -- states --------------------------------------------------------------------------------
@@ -239,13 +274,23 @@ class SummaryView(QWidget):
     def _show_parts(
         self, figures: bool, check: bool = False, error: bool = False, traceback: bool = False
     ) -> None:
-        self.figures.setVisible(figures)
+        """Which parts are on show; the room they take stays the same."""
+        page = self.figures if figures else self.failure if error else self.nothing
+        self.body.setCurrentWidget(page)
         self.check.setVisible(check)
-        self.error.setVisible(error)
         self.traceback_toggle.setVisible(traceback)
         if not traceback:
             self.traceback_toggle.setChecked(False)
         self.traceback.setVisible(traceback and self.traceback_toggle.isChecked())
+
+    def _reserve_badge_width(self) -> None:
+        """The badge as wide as its widest word, so the title beside it never shifts."""
+        self.status.ensurePolished()
+        widest = 0
+        for text in BADGE_TEXTS:
+            self.status.setText(text)
+            widest = max(widest, self.status.sizeHint().width())
+        self.status.setMinimumWidth(widest)
 
     def _toggle_traceback(self, shown: bool) -> None:
         self.traceback.setVisible(shown)

@@ -9,13 +9,14 @@ runs imported from another machine).
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QPen
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QColor, QPen, QTextOption
 
 from mpscope.gui.palette import blend, current_palette, total_color, worker_color
 from mpscope.gui.views.plot_helpers import compact_number
@@ -23,6 +24,7 @@ from mpscope.workers.compare import CellSummary, is_baseline
 from mpscope.workers.strategies import STRATEGIES
 from mpscope.workers.units import format_count, format_seconds
 
+WRAP_SLACK = 8  # pixels kept free beside a wrapped heading (the scene's own rounding)
 LIGHTER_PER_VARIANT = 0.3  # a strategy's 2nd, 3rd... series (another machine): paler, dashed
 _COLOURED = [s for s in STRATEGIES if not is_baseline(s)]
 
@@ -51,6 +53,53 @@ def series_pen(strategy: str, variant: int, width: float = 2.0) -> QPen:
     if variant:
         pen.setStyle(Qt.PenStyle.DashLine)
     return pen
+
+
+def legend_markup(entries: Sequence[tuple[str, QColor, bool]]) -> str:
+    """A legend for a heading that wraps (``wrap_to_width``): a coloured line (dashed) and a
+    name each, breaking only between entries."""
+    parts = [
+        f"<span style='color:{color.name()}'>{'┅┅' if dashed else '━━'}</span>&nbsp;"
+        + html.escape(name).replace(" ", "&nbsp;")
+        for name, color, dashed in entries
+    ]
+    return "&nbsp;&nbsp; ".join(parts) or "&nbsp;"
+
+
+class _WrapToWidth(QObject):
+    """Keeps a heading's text as wide as its chart area, whenever the area is resized."""
+
+    def __init__(self, label: pg.LabelItem, area: pg.GraphicsLayoutWidget) -> None:
+        super().__init__(area)
+        self.label = label
+        self.area = area
+        option = QTextOption(Qt.AlignmentFlag.AlignHCenter)
+        option.setWrapMode(QTextOption.WrapMode.WordWrap)
+        label.item.document().setDefaultTextOption(option)
+        area.installEventFilter(self)
+        self.fit(area.width())
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Before the area lays its charts out at a new width, narrow (or widen) the text."""
+        if watched is self.area and event.type() == QEvent.Type.Resize:
+            self.fit(event.size().width())  # type: ignore[attr-defined]
+        return False
+
+    def fit(self, area_width: int) -> None:
+        """Wrap the text at ``area_width`` less the layout's margins."""
+        left, _, right, _ = self.area.ci.layout.getContentsMargins()
+        frame = 2 * self.area.frameWidth()
+        width = max(40.0, area_width - frame - left - right - WRAP_SLACK)
+        if self.label.item.textWidth() != width:
+            self.label.item.setTextWidth(width)
+            self.label.resizeEvent(None)  # re-placed, its minimum size the new width
+
+
+def wrap_to_width(label: pg.LabelItem, area: pg.GraphicsLayoutWidget) -> None:
+    """Let ``label``, a hint or legend across the top of ``area``, wrap at spaces to the
+    area's width, now and after every resize: a long line never makes the charts wider than
+    the page (pyqtgraph's layout would keep them at the text's width and cut them off)."""
+    _WrapToWidth(label, area)
 
 
 def per_item_text(seconds: float) -> str:

@@ -24,14 +24,16 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from mpscope.gui.compare.chart_style import (
     cell_names,
+    legend_markup,
     neutral_pen,
     series_pen,
     variant_color,
     variants_of,
     whisker_item,
+    wrap_to_width,
 )
 from mpscope.gui.palette import current_palette, style_plot_widget
-from mpscope.gui.views.plot_helpers import labelled_line, legend_html
+from mpscope.gui.views.plot_helpers import labelled_line
 from mpscope.workers.compare import CellSummary, is_baseline
 
 BAR_THICKNESS = 0.6
@@ -78,6 +80,7 @@ class MatrixCharts(QWidget):
         layout.addWidget(self.area)
         self.area.ci.setContentsMargins(4, 2, 8, 2)
         self.legend = self.area.addLabel(EMPTY_HINT, row=0, col=0, colspan=2, size="9pt")
+        wrap_to_width(self.legend, self.area)
         self.wall_plot = self.area.addPlot(row=1, col=0, title="Wall time (median, min–max)")
         self.speedup_plot = self.area.addPlot(row=1, col=1, title="Speed-up against the loop")
         self.scaling_plot = self.area.addPlot(row=2, col=0, title="Speed-up against workers")
@@ -246,7 +249,7 @@ class MatrixCharts(QWidget):
                 entries.append((name, color, variants[name] > 0))
         pal = current_palette()
         entries.append(("ideal: K× with K workers", neutral_pen().color(), True))
-        self.legend.setText(legend_html(entries), color=pal.color(pal.ColorRole.Text).name())
+        self.legend.setText(legend_markup(entries), color=pal.color(pal.ColorRole.Text).name())
 
     # -- look ----------------------------------------------------------------------------------
     def apply_style(self) -> None:

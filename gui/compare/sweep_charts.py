@@ -21,15 +21,17 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from mpscope.gui.compare.chart_style import (
     LogAxis,
+    legend_markup,
     neutral_pen,
     per_item_text,
     series_pen,
     strategy_color,
     whisker_item,
+    wrap_to_width,
 )
 from mpscope.gui.naming import named
 from mpscope.gui.palette import current_palette, style_plot_widget
-from mpscope.gui.views.plot_helpers import CountAxis, labelled_line, legend_html
+from mpscope.gui.views.plot_helpers import CountAxis, labelled_line
 from mpscope.workers.compare import SweepSeries
 from mpscope.workers.units import format_count, format_rate
 
@@ -111,6 +113,7 @@ class SweepCharts(QWidget):
         self.area.setObjectName("sweepChartsArea")
         self.area.ci.setContentsMargins(4, 2, 8, 2)
         self.legend = self.area.addLabel(HINT, row=0, col=0, colspan=2, size="9pt")
+        wrap_to_width(self.legend, self.area)
         self.chunk_plot = self.area.addPlot(
             row=1,
             col=0,
@@ -120,7 +123,7 @@ class SweepCharts(QWidget):
         self.grain_plot = self.area.addPlot(
             row=1,
             col=1,
-            title="Grain sweep: speed-up against work per item",
+            title="Grain sweep: speed-up",
             axisItems={"bottom": LogAxis("bottom", seconds=True)},
         )
         for plot in (self.chunk_plot, self.grain_plot):
@@ -205,7 +208,7 @@ class SweepCharts(QWidget):
                 (label, strategy_color(s.strategy), False) for label, s in everything.items()
             ]
             pal = current_palette()
-            self.legend.setText(legend_html(entries), color=pal.color(pal.ColorRole.Text).name())
+            self.legend.setText(legend_markup(entries), color=pal.color(pal.ColorRole.Text).name())
         sentences = chunksize_findings(self.chunk_series) + grain_findings(self.grain_series)
         self.findings.setText(sentence_list(sentences))
 
