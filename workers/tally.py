@@ -52,6 +52,7 @@ class WorkerFigures:
     busy_s: float = 0.0
     cpu_s: float | None = None
     exitcode: int | None = None
+    exited_t: float | None = None  # when it exited (WorkerExited): a death's time, for the timeline
     progress_events: int = 0
     spans: int = 0
     exited: bool = False  # WorkerExited came: its figures are final
@@ -100,6 +101,7 @@ class RunTally:
             fig.busy_s = event.busy_s
             fig.cpu_s = event.cpu_s
             fig.exitcode = event.exitcode
+            fig.exited_t = event.t
             fig.exited = True
         elif isinstance(event, RunStarted):
             self.started = event

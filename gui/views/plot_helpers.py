@@ -1,5 +1,5 @@
-"""Small pieces the plots share: a compact count axis, an x range that follows the run, legends,
-titles and lines with a label."""
+"""Small pieces the plots share: a compact count axis, legends, titles and lines with a label
+(the x range they share is ``run_axis``)."""
 
 from __future__ import annotations
 
@@ -16,8 +16,6 @@ from mpscope.gui.palette import TITLE_POINT_SIZE
 LEGEND_ENTRIES_PER_LINE = 9
 LIVE_REDRAW_INTERVAL_S = 0.4  # while a run is live, a plot redraws its data at 2.5 Hz at most
 LIVE_BARS_INTERVAL_S = 0.25  # progress bars and numbers: 4 Hz
-MIN_X_SPAN_S = 0.25  # the x range shows at least this much time while a run has just begun
-X_GROWTH = 1.6  # while live, the x range jumps to this multiple of the clock when it is reached
 _SCALES = ((1e9, "G"), (1e6, "M"), (1e3, "k"))
 
 
@@ -43,55 +41,6 @@ class CountAxis(pg.AxisItem):
     def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
         """Compact tick labels (pyqtgraph calls this)."""
         return [compact_number(v * scale, spacing * scale) for v in values]
-
-
-class ClockFollower:
-    """Keeps plots' x range on [0, the run's clock] until the user pans or zooms.
-
-    While the run is live the range grows in steps (to 1.6 x the clock whenever the clock
-    reaches its end), so axes and grid are not re-rendered on every redraw; once the run is
-    over it fits [0, end] exactly. Pressing pyqtgraph's "A" button, or a new run, follows again.
-    """
-
-    def __init__(self, *plots: pg.PlotItem) -> None:
-        self.view_boxes = [p.getViewBox() for p in plots]
-        self.following = True
-        self.shown: float | None = None  # the right end of the x range we set last
-        for box in self.view_boxes:
-            box.sigRangeChangedManually.connect(self._on_range_changed_manually)
-
-    def _on_range_changed_manually(self, *_: object) -> None:
-        self.following = False
-
-    def follow(self) -> None:
-        """Follow the clock again (a new run)."""
-        self.following = True
-        self.shown = None
-
-    def apply(self, clock: float, live: bool, horizon: float | None = None) -> None:
-        """Show [0, clock] on x (with room to grow while live), unless the user took over.
-
-        ``horizon``: when the run is expected to end; while live the range reaches it at once
-        (rounded up to a nice number), so the axis rarely has to move again.
-        """
-        box = self.view_boxes[0]
-        if box.autoRangeEnabled()[0]:
-            self.follow()  # a fresh plot, or the user asked for auto-range again
-        if not self.following:
-            return
-        if live:
-            wanted = max(clock, horizon or 0.0)
-            if self.shown is not None and wanted <= self.shown:
-                return
-            right = nice_ceiling(
-                max(wanted * X_GROWTH if horizon is None else wanted * 1.05, MIN_X_SPAN_S)
-            )
-        else:
-            right = max(clock, MIN_X_SPAN_S)
-            if right == self.shown:
-                return
-        box.setXRange(0.0, right, padding=0.01)
-        self.shown = right
 
 
 class ViewSizedLabel(pg.InfLineLabel):

@@ -18,7 +18,6 @@ from mpscope.gui.views.lane_choice import condensed, extremes
 from mpscope.gui.views.live_view import ModelWatch
 from mpscope.gui.views.plot_helpers import (
     LIVE_REDRAW_INTERVAL_S,
-    ClockFollower,
     RedrawBudget,
     add_title_rows,
     cache_axes,
@@ -31,6 +30,7 @@ from mpscope.gui.views.resource_sampler import (
     START_INTERVAL_MS,
     ResourceSampler,
 )
+from mpscope.gui.views.run_axis import RunAxis
 from mpscope.workers.units import format_seconds
 
 
@@ -96,7 +96,8 @@ class ResourcesPlot(QWidget):
         self._lanes: list[int] = []  # the lanes drawn one by one when condensed
         self.cpu_curves: dict[int, pg.PlotCurveItem] = {}
         self.memory_curves: dict[int, pg.PlotCurveItem] = {}
-        self._follower = ClockFollower(self.cpu_plot, self.memory_plot)
+        self.run_axis = RunAxis.of(model)  # one time range with the run's other plots
+        self.run_axis.attach(self.cpu_plot, self.memory_plot)
         cache_axes(self.cpu_plot, self.memory_plot)
         self.idle_hint = IdleHint(
             self.plot_widget,
@@ -123,7 +124,7 @@ class ResourcesPlot(QWidget):
         elif self._budget.due(model.live):  # new samples: drawn at the live pace
             self._update_curves()
             self._drawn = state
-        self._follower.apply(model.clock(), model.live, model.expected_end())
+        self.run_axis.apply()
         self._say_if_too_short()
 
     def _say_if_too_short(self) -> None:
@@ -224,7 +225,6 @@ class ResourcesPlot(QWidget):
         self._update_legend()  # the sampler forgets the last run by itself, on reset()
         self._drawn = (-1, -1)
         self._y_tops.clear()
-        self._follower.follow()
 
     # -- looks ----------------------------------------------------------------------------------
     def _apply_palette(self) -> None:

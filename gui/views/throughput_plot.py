@@ -20,7 +20,6 @@ from mpscope.gui.views.idle_hint import IdleHint
 from mpscope.gui.views.lane_choice import LaneChoice, LaneChoiceButton, condensed, lane_count
 from mpscope.gui.views.live_view import ModelWatch
 from mpscope.gui.views.plot_helpers import (
-    ClockFollower,
     CountAxis,
     RedrawBudget,
     add_title_rows,
@@ -29,6 +28,7 @@ from mpscope.gui.views.plot_helpers import (
     set_legend,
     spread,
 )
+from mpscope.gui.views.run_axis import RunAxis
 from mpscope.workers.spec import RunSpec
 
 SMOOTH_WINDOW_S = 0.5  # the rate at t is the items done in (t - window, t] over the window
@@ -106,7 +106,8 @@ class ThroughputPlot(QWidget):
         self.choice_button = LaneChoiceButton(model, self.lane_choice, self.plot_widget)
         self.choice_button.hide()
         self.plot_widget.installEventFilter(self)
-        self._follower = ClockFollower(plot, self.lanes_plot)
+        self.run_axis = RunAxis.of(model)  # one time range with the run's other plots
+        self.run_axis.attach(plot, self.lanes_plot)
         cache_axes(plot, self.lanes_plot)
         self.idle_hint = IdleHint(
             self.plot_widget, [plot], "Press Run (Ctrl+R): items per second, in all and per worker"
@@ -126,7 +127,7 @@ class ThroughputPlot(QWidget):
             elif self._budget.due(live):
                 watch.drew()
                 self._update_curves()
-        self._follower.apply(model.clock(), model.live, model.expected_end())
+        self.run_axis.apply()
 
     @property
     def condensed(self) -> bool:
@@ -293,7 +294,6 @@ class ThroughputPlot(QWidget):
         self._y_top = 0.0
         self.plot.setYRange(0.0, 1.0, padding=0.02)
         self._update_legend()
-        self._follower.follow()
 
     # -- the lane button's place ------------------------------------------------------------------
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:

@@ -25,18 +25,20 @@ from mpscope.gui.views.lane_bars import (
     LaneSpans,
 )
 from mpscope.gui.views.lane_choice import condensed, lane_count
+from mpscope.gui.views.lane_marks import DEATH_SIZE_PX, LaneMarks
 from mpscope.gui.views.live_view import ModelWatch
 from mpscope.gui.views.plot_helpers import (
     LIVE_REDRAW_INTERVAL_S,
-    ClockFollower,
     RedrawBudget,
     cache_axes,
     labelled_line,
 )
+from mpscope.gui.views.run_axis import RunAxis
 from mpscope.workers.units import format_count, format_seconds
 
 STARTUP_HEIGHT = 0.25
 HOVER_TOLERANCE_PX = 3.0
+MARK_HOVER_PX = DEATH_SIZE_PX / 2  # a mark's tooltip shows anywhere over the mark
 REDRAW_INTERVAL_S = LIVE_REDRAW_INTERVAL_S  # while live: thousands of bars to draw
 LEGEND_TEXT = (
     "a bar per chunk, shades alternating · gap: waiting for a task or sending results · "
@@ -49,7 +51,9 @@ LEGEND_TIP = (
     "task, or sending the last results back (many small chunks make many gaps).\n"
     "Hatched: several chunks too close together to draw one by one, merged into one bar.\n"
     "Grey, at the start: the worker process starting (importing, unpickling its job).\n"
-    "Outlined: the chunk still running. Hover a bar for its items and times."
+    "Outlined: the chunk still running. Hover a bar for its items and times.\n"
+    "A red cross: a worker died there (killed, or exited with an error); a triangle: the "
+    "worker its pool started in its place, from the moment it was ready."
 )
 
 
@@ -87,11 +91,13 @@ class TimelinePlot(QWidget):
         self.bars = LaneBars()  # condensed: every lane's bars (empty otherwise)
         for item in (self.bars, self.startup_bars, self.open_bars, self.end_line):
             plot.addItem(item)
+        self.marks = LaneMarks(plot)  # where a worker died, where its replacement began
         self.condensed = False  # True: many lanes, drawn by ``bars``
         self.lanes: dict[int, LaneSpans | CondensedLane] = {}
         self.rows = 0  # lanes the y range holds
         self._open_looks: dict[int, tuple[QColor, QPen]] = {}  # a running chunk's fill, outline
-        self._follower = ClockFollower(plot)
+        self.run_axis = RunAxis.of(model)  # one time range with the run's other plots
+        self.run_axis.attach(plot)
         cache_axes(plot)
         self.idle_hint = IdleHint(
             self.plot_widget, [plot], "Press Run (Ctrl+R): a bar for every chunk each worker ran"
@@ -126,7 +132,7 @@ class TimelinePlot(QWidget):
                 watch.drew()
                 self._update_lanes()
             self._update_open_chunks(clock)
-        self._follower.apply(clock, live, model.expected_end())
+        self.run_axis.apply()
 
     # -- what the plot holds (read by tests and the tooltip) -----------------------------------
     def drawn_spans(self, index: int) -> np.ndarray:
@@ -139,12 +145,19 @@ class TimelinePlot(QWidget):
         x0, x1, y = (np.atleast_1d(self.open_bars.opts[k]) for k in ("x0", "x1", "y"))
         return {int(i): (float(a), float(b)) for a, b, i in zip(x0, x1, y)}
 
-    def describe_at(self, x: float, y: float, tolerance: float = 0.0) -> str | None:
-        """The tooltip for the point (x seconds, y lane): the chunk there, if any.
+    def describe_at(
+        self, x: float, y: float, tolerance: float = 0.0, mark_tolerance: float | None = None
+    ) -> str | None:
+        """The tooltip for the point (x seconds, y lane): a worker's death or replacement
+        marked within ``mark_tolerance`` (default ``tolerance``) seconds, else the chunk there.
 
         Condensed, a lane is a few pixels high: anywhere in its row names its worker, with its
         items done when no chunk is under the point.
         """
+        near = tolerance if mark_tolerance is None else mark_tolerance
+        marked = self.marks.describe_at(x, y, near)
+        if marked is not None:
+            return marked
         index = round(y)
         lane = self._model.lanes.get(index)
         if lane is None or abs(y - index) > (0.5 if self.condensed else BAR_HEIGHT / 2):
@@ -166,7 +179,8 @@ class TimelinePlot(QWidget):
         if running_since is not None and x >= running_since - tolerance:
             return f"w{index} · chunk running for {format_seconds(model.clock() - running_since)}"
         started_t = model.worker_started_at(index)
-        if started_t is not None and 0.0 <= x <= started_t:
+        replacement = index in self.marks.replacements  # it did not start with the run
+        if started_t is not None and 0.0 <= x <= started_t and not replacement:
             pid = model.workers[index].pid
             return f"w{index} · start-up: {format_seconds(started_t)} (pid {pid})"
         if self.condensed:
@@ -194,7 +208,13 @@ class TimelinePlot(QWidget):
         # condensed, the run's K lanes have their rows from the start (no range step per lane)
         rows = max(self.lanes, default=-1) + 1
         self._set_lane_range(max(rows, lane_count(model)) if self.condensed else rows)
-        started = [(i, t) for i in model.lanes if (t := model.worker_started_at(i)) is not None]
+        self.marks.update(model)
+        # a replacement's lane begins where it started (its triangle): no start-up bar from 0
+        started = [
+            (i, t)
+            for i in model.lanes
+            if (t := model.worker_started_at(i)) is not None and i not in self.marks.replacements
+        ]
         self.startup_bars.setOpts(
             x0=np.zeros(len(started)),
             x1=np.array([t for _, t in started], dtype=float),
@@ -261,8 +281,8 @@ class TimelinePlot(QWidget):
         self.startup_bars.setOpts(**empty)
         self.open_bars.setOpts(**empty, brushes=None, pens=None)
         self.end_line.setVisible(False)
+        self.marks.clear()
         self._set_lane_range(0)
-        self._follower.follow()
 
     # -- hover ----------------------------------------------------------------------------------
     def _on_mouse_moved(self, scene_pos: QPointF) -> None:
@@ -271,7 +291,9 @@ class TimelinePlot(QWidget):
             return
         point = view_box.mapSceneToView(scene_pos)
         pixel = view_box.viewPixelSize()[0]
-        text = self.describe_at(point.x(), point.y(), HOVER_TOLERANCE_PX * pixel)
+        text = self.describe_at(
+            point.x(), point.y(), HOVER_TOLERANCE_PX * pixel, MARK_HOVER_PX * pixel
+        )
         if text:
             QToolTip.showText(QCursor.pos(), text, self.plot_widget)
         else:
@@ -288,6 +310,7 @@ class TimelinePlot(QWidget):
         self.end_line.setPen(pg.mkPen(neutral, width=1, style=Qt.PenStyle.DashLine))
         self.end_line.label.setColor(neutral)
         self._open_looks.clear()
+        self.marks.apply_palette(palette)
         for record in self.lanes.values():
             record.apply_palette(palette)
         self.bars.commit()
