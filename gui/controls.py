@@ -42,6 +42,7 @@ from mpscope.workers.spec import (
     SpecError,
     cpu_count,
     default_start_method,
+    max_workers,
 )
 from mpscope.workers.strategies import STRATEGIES, default_strategy
 from mpscope.workers.units import format_count, parse_count
@@ -167,7 +168,9 @@ class ControlsPanel(QWidget):
 
         cores = cpu_count()
         self.workers_spin = named(QSpinBox(), "workersSpin")
-        self.workers_spin.setRange(1, 2 * cores)
+        # up to the engine's limit (64 on any machine): a 64-core machine's lanes can be
+        # shown here too, oversubscribed (the suffix says so past the cores)
+        self.workers_spin.setRange(1, max_workers())
         self.workers_spin.setValue(cores)
         self.workers_spin.setSuffix(texts.workers_suffix(cores))
         self.workers_spin.valueChanged.connect(

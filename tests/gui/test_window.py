@@ -22,7 +22,7 @@ from ui_steps import child, choose
 from mpscope.gui.app import create_window
 from mpscope.gui.explanation_view import explanation_markdown
 from mpscope.gui.main_window import MainWindow
-from mpscope.workers.spec import cpu_count, default_start_method
+from mpscope.workers.spec import cpu_count, default_start_method, max_workers
 from mpscope.workers.strategies import STRATEGIES
 from mpscope.workers.strategies import why_not as unfit_reason
 from mpscope.workers.workloads import WORKLOADS
@@ -117,7 +117,7 @@ def test_every_control_and_view_is_there_with_a_tooltip_and_the_window_fits(wind
     assert hint.width() <= 1280 and hint.height() <= 800, hint
     assert window.width() <= 1280 and window.height() <= 800
     workers = child(window, "workersSpin")
-    assert (workers.minimum(), workers.maximum()) == (1, 2 * cpu_count())
+    assert (workers.minimum(), workers.maximum()) == (1, max_workers())
     assert workers.value() == cpu_count()
     chunks = child(window, "chunksizeSpin")
     assert chunks.value() == chunks.minimum() and chunks.text() == "auto"
@@ -435,6 +435,8 @@ def test_more_workers_than_cores_is_said_to_be_oversubscribed(window):
     assert "oversubscription" in spin.toolTip()
     spin.setValue(1)
     assert "oversubscribed" not in spin.suffix()
+    spin.setValue(64)  # a 64-core machine's lanes, on any machine
+    assert spin.value() == 64 and spin.maximum() == max_workers() >= 64
 
 
 @pytest.mark.timeout(60)
