@@ -431,13 +431,14 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("MPSCOPE_NO_CALIBRATION", "1")
     from PySide6.QtWidgets import QApplication
 
-    from mpscope.gui.app import create_window
+    from mpscope.gui.app import create_window, settle_heap
 
     specs = _specs(args)
     window = create_window()
     window.resize(1280, 800)
     window.show()
     QApplication.processEvents()
+    settle_heap()  # as run_app() does
     load = os.getloadavg()
     print(f"Qt platform {args.platform} · load average before: {load[0]:.2f}, {load[1]:.2f}")
     cases = []

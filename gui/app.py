@@ -48,16 +48,23 @@ def create_window() -> MainWindow:
     return MainWindow()
 
 
+def settle_heap() -> None:
+    """Keep what start-up built out of the garbage collector's sight, once the window is up.
+
+    It lives as long as the window (Qt wrappers, pyqtgraph, numpy), and a full collection
+    walking it stalled the window's thread for up to 224 ms with 64 workers' views (README,
+    Performance): frozen, later collections walk only what runs add.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 def run_app() -> int:
     """Create the application and the window, and run the event loop."""
     app = ensure_application(sys.argv)
     window = create_window()
     window.show()
-    # what start-up built (Qt wrappers, pyqtgraph, numpy) lives as long as the window: kept
-    # out of the collector's sight, a full collection no longer walks it (up to 224 ms of the
-    # window's thread with 64 workers' views; README, Performance)
-    gc.collect()
-    gc.freeze()
+    settle_heap()
     # Ctrl+C in the terminal closes the window like the close button (stopping any run);
     # a timer lets the interpreter run its signal handlers while Qt waits for events
     signal.signal(signal.SIGINT, lambda *_: window.close())
