@@ -102,7 +102,9 @@ class Intake:
                 self._read(self._conns[sock])  # type: ignore[index]
 
     def read_all(self) -> None:
-        """Read what every open connection has sent so far (at the end: nothing is lost)."""
+        """Read what every connection has sent so far, those still waiting to be accepted
+        too (a process that connected just before the end: nothing is lost)."""
+        self._accept()
         for conn in list(self._conns.values()):
             while conn.open and self._read(conn):
                 pass
