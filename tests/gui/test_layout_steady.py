@@ -28,7 +28,6 @@ from ui_steps import child, choose, open_window, retype
 
 from mpscope.gui.fitting_labels import ElidedLabel
 from mpscope.gui.main_window import (
-    FINAL_REFRESH_STEP_MS,
     FRAME_ALLOWANCE,
     MINIMUM_SIZE,
     PREFERRED_SIZE,
@@ -166,6 +165,17 @@ def run_once(qtbot, window: MainWindow, fail: bool) -> dict[str, object]:
             settle()
             seen.update(layout_of(window))
 
+    # the views' last redraws, one at a time after the end (MainWindow._refresh_in_turn):
+    # the turn with no view left is the end of them
+    last_redraws: list[bool] = []
+    in_turn = window._refresh_in_turn
+
+    def refresh_in_turn(views: list) -> None:
+        if not views:
+            last_redraws.append(True)
+        in_turn(views)
+
+    window._refresh_in_turn = refresh_in_turn
     window.controller.state_changed.connect(on_state)
     try:
         assert window.start_run(), window.controls.problem()
@@ -173,9 +183,10 @@ def run_once(qtbot, window: MainWindow, fail: bool) -> dict[str, object]:
             lambda: window.controller.state in ("finished", "failed", "cancelled"),
             timeout=60_000,
         )
+        qtbot.waitUntil(lambda: bool(last_redraws), timeout=10_000)
     finally:
         window.controller.state_changed.disconnect(on_state)
-    qtbot.wait(FINAL_REFRESH_STEP_MS * (len(window.views) + 2))  # the views' last redraws
+        del window._refresh_in_turn  # the method again
     settle()
     return seen
 
