@@ -101,6 +101,7 @@ class MainWindow(QMainWindow):
         )
         self.compare.show_notice()
         self.baselines.fallback = self.compare.history.sequential_wall_s
+        self.summary.repeats_of = self.compare.history.repeats_of
 
         self.splitter = named(QSplitter(Qt.Orientation.Horizontal), "mainSplitter")
         self.splitter.addWidget(self._build_left_column())

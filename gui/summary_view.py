@@ -2,11 +2,16 @@
 
 Figures: wall time, CPU time (and cores busy on average), items/s, conductor start-up, probe
 overhead (the CPU of the in-worker probes' ticks as a share of the run's CPU), speed-up
-against the last sequential run of the same problem, and the result checked against its
-closed form. A failed run shows its one-line error; its traceback is one click away.
+against the last sequential run of the same problem (and how far repeats of the same setting
+spread on this machine, from the run history: one run alone is not a measurement), and the
+result checked against its closed form. A failed run shows its one-line error; its traceback
+is one click away.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontDatabase
@@ -26,18 +31,20 @@ from mpscope.gui.choice_combos import start_method_unused
 from mpscope.gui.fitting_labels import ElidedLabel
 from mpscope.gui.naming import named
 from mpscope.gui.run_model import RunModel
+from mpscope.workers.compare.summary import CellSummary
 from mpscope.workers.events import RunCancelled, RunFailed, RunFinished, RunStatus
 from mpscope.workers.spec import RunSpec, job_label, size_label
 from mpscope.workers.strategies import baseline
 from mpscope.workers.units import format_count, format_rate, format_seconds
 from mpscope.workers.workloads import WORKLOADS
 
+SPEEDUP_TIP = "Against the last sequential run of the same workload and N"
 # two rows of three, each column's longest figure under its shortest neighbour's column: the
 # short ones (wall, items/s), the middling ones (CPU, probe), the long ones (speed-up, start-up)
 FIGURES = (
     ("wall", "Wall time", "From just before the workers start to the result in hand"),
     ("cpu", "CPU time", "User + system CPU of the conductor and every worker"),
-    ("speedup", "Speed-up", "Against the last sequential run of the same workload and N"),
+    ("speedup", "Speed-up", SPEEDUP_TIP),
     ("rate", "Throughput", "Items per second of wall time"),
     ("probe", "Probe overhead", "CPU of the in-worker progress probes, as a share of all CPU"),
     ("startup", "Start-up", "Starting the conductor process (not counted in the wall time)"),
@@ -79,6 +86,37 @@ def speedup_text(spec: RunSpec, wall_s: float, baseline_s: float | None) -> str:
     return f"{ratio:.2f}× ({verdict} than {loop}'s {format_seconds(baseline_s)})"
 
 
+MIN_REPEATS = 3  # good runs of a setting before its spread means anything
+SPREAD_TIP = (
+    "Repeats here: the slowest and the fastest of this setting's correct runs stored on this "
+    "machine (this one included), against the median sequential run: how far one run of it "
+    "lands from the next."
+)
+ONE_RUN_TIP = (
+    "One run is one sample, not a measurement: on a busy machine other programs, the CPU's "
+    "clock and the scheduler move a run's time by 10% or more from one run to the next. "
+    "Compare (on the Compare page, with Repeats 3 or more) runs this setting several times "
+    "and shows the median and the spread."
+)
+RepeatsLookup = Callable[[dict[str, Any]], CellSummary | None]
+
+
+def spread_text(cell: CellSummary | None) -> str:
+    """How far repeats of a setting spread here (from ``cell``, the history's summary of
+    its runs), or, with fewer than ``MIN_REPEATS`` good runs, how to find out."""
+    ok = cell.ok if cell is not None else 0
+    if cell is None or ok < MIN_REPEATS:
+        if ok <= 1:
+            return "one run: press Compare with repeats to see how far it spreads"
+        return f"only {ok} runs here: press Compare with repeats to see how far it spreads"
+    if cell.speedup_min is not None and cell.speedup_max is not None:
+        return f"repeats here: {cell.speedup_min:.2f}–{cell.speedup_max:.2f}× ({ok} runs)"
+    if cell.min_wall_s is not None and cell.max_wall_s is not None:
+        fastest, slowest = format_seconds(cell.min_wall_s), format_seconds(cell.max_wall_s)
+        return f"repeats here: {fastest}–{slowest} ({ok} runs)"
+    return f"repeats here: {ok} runs"
+
+
 def keep_room(widget: QWidget) -> QWidget:
     """``widget`` keeps its place in the layout while hidden (nothing below it moves up)."""
     policy = widget.sizePolicy()
@@ -98,6 +136,9 @@ class SummaryView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        # the stored runs of a record's setting (the window sets it to the run history's
+        # ``repeats_of``): the speed-up then says how far repeats of the setting spread here
+        self.repeats_of: RepeatsLookup | None = None
         self.setObjectName("summaryView")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.title = named(ElidedLabel(), "summaryTitle")
@@ -199,7 +240,8 @@ class SummaryView(QWidget):
             return
         self.title.setText(describe_spec(spec))
         if isinstance(outcome, RunFinished):
-            self._show_finished(spec, outcome, baseline_s)
+            record = model.tally.summary() if model.tally is not None else None
+            self._show_finished(spec, outcome, baseline_s, record)
         elif isinstance(outcome, RunFailed):
             self._set_status(RunStatus.FAILED, "failed")
             self.error.setText(outcome.error)
@@ -218,7 +260,13 @@ class SummaryView(QWidget):
             self._show_parts(figures=False, check=True)
         self._repolish(self.check)
 
-    def _show_finished(self, spec: RunSpec, out: RunFinished, baseline_s: float | None) -> None:
+    def _show_finished(
+        self,
+        spec: RunSpec,
+        out: RunFinished,
+        baseline_s: float | None,
+        record: dict[str, Any] | None,
+    ) -> None:
         items = spec.items or 0
         cores = out.cpu_s / out.wall_s if out.wall_s > 0 else 0.0
         probe = 100 * out.probe_cpu_s / out.cpu_s if out.cpu_s > 0 else 0.0
@@ -229,7 +277,7 @@ class SummaryView(QWidget):
             f"{format_seconds(out.startup_s)} (+ teardown {format_seconds(out.teardown_s)})"
         )
         self.values["probe"].setText(f"{probe:.2f}% ({format_seconds(out.probe_cpu_s)} CPU)")
-        self.values["speedup"].setText(speedup_text(spec, out.wall_s, baseline_s))
+        self._show_speedup(spec, out, baseline_s, record)
         if spec.job is not None:  # the user's function: its results against the loop's
             self._show_own_check(out)
         elif out.correct is None or out.expected is None:
@@ -252,6 +300,24 @@ class SummaryView(QWidget):
             )
         self.check.setProperty("verdict", "correct" if out.correct else "wrong")
         self._show_parts(figures=True, check=True)
+
+    def _show_speedup(
+        self,
+        spec: RunSpec,
+        out: RunFinished,
+        baseline_s: float | None,
+        record: dict[str, Any] | None,
+    ) -> None:
+        """The speed-up, and how far repeats of this setting spread here (or how to see it)."""
+        label = self.values["speedup"]
+        text = speedup_text(spec, out.wall_s, baseline_s)
+        cell = None
+        if self.repeats_of is not None and record is not None:
+            cell = self.repeats_of(record)
+        spread = spread_text(cell)
+        label.setText(f"{text} · {spread}")
+        few = cell is None or cell.ok < MIN_REPEATS
+        label.set_tip(f"{SPEEDUP_TIP}\n{ONE_RUN_TIP if few else SPREAD_TIP}")
 
     def _show_own_check(self, out: RunFinished) -> None:
         line = str(out.extra.get("check_line", ""))

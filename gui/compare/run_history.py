@@ -13,7 +13,16 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from mpscope.workers.compare.summary import hostname_of, is_baseline, is_good
+from mpscope.workers.compare.summary import (
+    CellKey,
+    CellSummary,
+    cell_key,
+    hostname_of,
+    is_baseline,
+    is_good,
+    job_key,
+    summarize,
+)
 from mpscope.workers.records.history import HistoryError, HistoryStore, StoredRun, machine_info
 from mpscope.workers.spec import RunSpec, problem_of
 
@@ -126,8 +135,46 @@ class RunHistory(QObject):
                 return float(record["wall_s"])
         return None
 
+    def repeats_of(self, record: dict[str, Any]) -> CellSummary | None:
+        """The stored runs of ``record``'s setting on this machine, summed up.
+
+        ``record`` is a run's flat record (``RunTally.summary()``); its setting is its
+        ``cell_key`` here (strategy, job, N, K, chunksize, start method, this machine). The
+        setting's runs and the job's sequential runs go through ``summarize``, so the spread
+        (``speedup_min`` / ``speedup_max`` over ``ok`` good runs) is the Compare page's own.
+        None if no run of the setting is stored.
+        """
+        key = _key_or_none({**record, "machine": self.machine})
+        if key is None:
+            return None
+        chosen: list[dict[str, Any]] = []
+        for run in self.runs:
+            stored = run.export_record()
+            other = _key_or_none(stored)
+            if other is not None and (
+                other == key or (is_baseline(other[5]) and job_key(stored) == key[:5])
+            ):
+                chosen.append(stored)
+        return next(
+            (cell for cell in summarize(chosen) if _cell_key_of(cell) == key[5:]),
+            None,
+        )
+
     def close(self) -> None:
         """Close the store (the window is closing); later calls do nothing."""
         if not self._closed:
             self._closed = True
             self._store.close()
+
+
+def _key_or_none(record: dict[str, Any]) -> CellKey | None:
+    """``cell_key(record)``, or None for a record that lacks a field of it (a partial import)."""
+    try:
+        return cell_key(record)
+    except KeyError:
+        return None
+
+
+def _cell_key_of(cell: CellSummary) -> tuple[Any, ...]:
+    """The setting part of a summary's key (strategy, workers, chunksize, start method)."""
+    return (cell.strategy, cell.workers, cell.chunksize, cell.start_method)
