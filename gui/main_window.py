@@ -129,7 +129,7 @@ class MainWindow(QMainWindow):
         self.controller.busy_changed.connect(self._on_busy)
         self.controller.rejected.connect(self._on_rejected)
         self.controller.run_ended.connect(self._on_run_ended)
-        self.counter_view = CounterView(self.model)
+        self.counter_view = CounterView(self.model, controls=self.controls)
         self.add_page(self.counter_view, "Counter")
         # connected after start_run: a shared-counter run that Run started shows its page
         self.controls.run_action.triggered.connect(self.counter_view.on_run_pressed)

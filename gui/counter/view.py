@@ -3,7 +3,8 @@
 The page the window shows for ``shared-counter`` runs (the seed's In [20]). Everything on it is
 one frame of the run's recorded CounterStep timeline at a playhead time: the value big, a
 lane per process with the lock token, the value over time coloured by writer, and when the
-run is over the verdict in words.
+run is over the verdict in words. In the window, a row above it all (``CounterRunBar``) runs
+the counter from here and shows its lock mode and race switch: the left panel's own settings.
 
 Animation runs on the view's own QTimer (``FRAME_MS``, over 30 frames/s) that ticks only
 while the page is visible *and* something moves (a live counter run, a replay, the token
@@ -17,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QHideEvent, QShowEvent
@@ -25,6 +27,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QStackedLayout, QVBoxLayout, 
 from mpscope.gui.counter.lock_lanes import LockLanes
 from mpscope.gui.counter.playhead import Playhead
 from mpscope.gui.counter.replay_bar import ReplayBar
+from mpscope.gui.counter.run_bar import CounterRunBar
 from mpscope.gui.counter.timeline import CounterFrame, CounterTimeline
 from mpscope.gui.counter.value_box import ValueBox
 from mpscope.gui.counter.value_plot import CounterPlot
@@ -36,6 +39,9 @@ from mpscope.workers.spec import RunSpec
 from mpscope.workers.strategies.shared_counter import SHARED_COUNTER
 from mpscope.workers.units import format_count
 
+if TYPE_CHECKING:
+    from mpscope.gui.controls import ControlsPanel
+
 COUNTER = SHARED_COUNTER.id  # the strategy this page animates
 FRAME_MS = 25  # 40 frames/s asked for; timers slip a little, so this keeps us above 30
 LIVE_LAG_S = 0.05  # a live playhead trails "now" by this much: that moment's events are in
@@ -46,9 +52,10 @@ LOCK_WORDS = {
 }
 EMPTY_TEXT = (
     "<h3>The shared counter</h3>"
-    "<p>Choose <b>shared-counter</b> under Strategy and press Run: processes add 1 to one "
-    "shared <code>multiprocessing.Value</code>, guarded by an <code>mp.Lock</code> (or not)."
-    "</p><p>This page then shows the counter live, which process "
+    "<p>Press <b>Run the counter</b> above (it chooses <b>shared-counter</b> under Strategy): "
+    "processes add 1 to one shared <code>multiprocessing.Value</code>, guarded by an "
+    "<code>mp.Lock</code> (or not: pick the lock mode above or on the left).</p>"
+    "<p>This page then shows the counter live, which process "
     "waits and which holds the lock, and, without a lock, the updates the race loses. "
     "Slow the replay down to watch it happen.</p>"
 )
@@ -79,8 +86,11 @@ class CounterView(QWidget):
         model: RunModel,
         clock: Callable[[], float] = time.perf_counter,
         parent: QWidget | None = None,
+        controls: ControlsPanel | None = None,
     ) -> None:
+        """``controls``: the window's left panel, for the page's own Run and lock row."""
         super().__init__(parent)
+        self.run_bar = CounterRunBar(controls) if controls is not None else None
         self.setObjectName("counterView")
         self.model = model
         self.clock = clock
@@ -114,7 +124,7 @@ class CounterView(QWidget):
         self.mode = named(QLabel(), "counterMode")
         self.mode.setProperty("role", "heading")
         self.mode.setWordWrap(True)
-        self.mode.setToolTip("What this run does (set in the controls on the left)")
+        self.mode.setToolTip("What this run does (set on the left; the lock also in the row above)")
         self.bar = ReplayBar()
         self.value_box = ValueBox()
         self.lanes = LockLanes()
@@ -132,7 +142,13 @@ class CounterView(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.plot, 1)
         layout.addWidget(self.verdict)
-        self.stack = QStackedLayout(self)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        if self.run_bar is not None:  # above both states: there from the empty page on
+            outer.addWidget(self.run_bar)
+        self.stack = QStackedLayout()
+        outer.addLayout(self.stack, 1)
         self.stack.addWidget(self.empty)
         self.stack.addWidget(content)
 

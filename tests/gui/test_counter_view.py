@@ -315,3 +315,57 @@ def test_the_expected_label_stays_clear_of_the_last_write(replayed):
     label = view.plot.expected_line.label
     assert label.isVisible() and label.toPlainText() == "expected 20"
     assert not label.sceneBoundingRect().adjusted(-4, -4, 4, 4).contains(last)
+
+
+# -- the page's own Run and lock row ---------------------------------------------------------
+
+
+@pytest.mark.timeout(90)
+def test_the_pages_run_chooses_the_counter_and_runs_it(qtbot, window):
+    set_up_counter(qtbot, window, "whole", 4, 0.01)
+    choose(child(window, "strategyCombo"), "pool-map")  # another strategy is chosen now
+    view = window.counter_view
+    window.pages.setCurrentWidget(view)
+    qtbot.waitUntil(lambda: child(view, "counterEmpty").isVisible(), timeout=5_000)
+    page_run = child(view, "counterRunButton")
+    assert page_run.isVisible() and page_run.isEnabled()  # there on the empty page
+    assert "shared-counter" in page_run.toolTip()
+    assert "Run the counter" in child(view, "counterEmpty").text()
+
+    qtbot.mouseClick(page_run, Qt.MouseButton.LeftButton)
+    assert window.controls.strategy == "shared-counter"
+    assert window.controller.busy  # started as the panel's Run starts a run
+    assert not page_run.isEnabled() and not child(window, "runButton").isEnabled()
+    assert "in progress" in page_run.toolTip()
+    assert window.pages.currentWidget() is view
+    wait_ended(qtbot, window)
+    assert window.controller.state == "finished"
+    verdict = child(view, "counterVerdict")
+    qtbot.waitUntil(lambda: verdict.text().startswith("Expected"), timeout=10_000)
+    assert verdict.text() == "Expected 8 · got 8 · no update lost"
+    assert child(view, "counterMode").text().startswith("2 processes × 4 increments")
+    qtbot.waitUntil(page_run.isEnabled, timeout=10_000)  # enabled again with the panel's Run
+
+
+@pytest.mark.timeout(30)
+def test_the_pages_lock_and_race_are_the_left_panels(qtbot, window):
+    view = window.counter_view
+    left_lock, page_lock = child(window, "lockCombo"), child(view, "counterLockCombo")
+    left_race, page_race = child(window, "forceRaceCheck"), child(view, "counterForceRaceCheck")
+    assert page_lock.currentData() == left_lock.currentData() == "whole"
+    assert not page_race.isEnabled()  # a lock rules the race out, on the page as on the left
+
+    choose(page_lock, "none")  # on the page: the left panel follows
+    assert left_lock.currentData() == "none"
+    assert page_race.isEnabled() and left_race.isEnabled()
+    page_race.setChecked(True)
+    assert left_race.isChecked()
+
+    choose(left_lock, "step")  # on the left: the page follows, and its race box with it
+    assert page_lock.currentData() == "step"
+    assert not page_race.isChecked() and not page_race.isEnabled()
+    choose(left_lock, "none")
+    assert page_lock.currentData() == "none" and page_race.isEnabled()
+    choose(child(window, "strategyCombo"), "shared-counter")
+    spec = window.controls.spec()
+    assert spec is not None and spec.lock == "none"  # what Run would start
