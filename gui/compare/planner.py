@@ -16,7 +16,13 @@ from mpscope.workers.compare import (
     plan_grain_sweep,
     plan_matrix,
 )
-from mpscope.workers.spec import RunSpec, SpecError, job_label, size_label
+from mpscope.workers.spec import (
+    RunSpec,
+    SpecError,
+    available_start_methods,
+    job_label,
+    size_label,
+)
 from mpscope.workers.strategies import (
     STRATEGIES,
     accepted_workloads,
@@ -65,7 +71,11 @@ class ComparePlanner:
                 f"strategies against {loop.id}, which cannot run it: pick {choices} under "
                 "Workload on the left"
             )
-        return spec.replace(inject=None, chunksize=self.controls.choices().chunksize)
+        chosen = self.controls.choices()
+        # the start method the user chose, not the one the left panel's strategy resolved to:
+        # joblib's own "loky" is no start method for the other strategies compared
+        method = chosen.start_method if chosen.start_method in available_start_methods() else None
+        return spec.replace(inject=None, chunksize=chosen.chunksize, start_method=method)
 
     def matrix_plan(self) -> MatrixPlan:
         """The checked strategies at every worker count, the loop first."""

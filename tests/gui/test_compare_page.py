@@ -336,3 +336,16 @@ def test_closing_the_window_mid_comparison_stops_it_and_leaves_no_process(qtbot,
     window.close()  # the autouse fixture fails the test if a process of the run is left
     assert not page.driver.active
     assert window.controller.state == "cancelled"
+
+
+def test_compare_plans_with_the_start_method_chosen_not_joblibs_own(window):
+    """joblib on the left resolves its start method to its own "loky": Compare's other
+    strategies must get the start method the user chose, never "loky"."""
+    pytest.importorskip("joblib")
+    choose(child(window, "startMethodCombo"), "spawn")
+    choose(child(window, "strategyCombo"), "joblib")
+    assert window.controls.spec().start_method == "loky"
+    plan = window.compare.planner.matrix_plan()  # before: "start method 'loky' is not available"
+    assert not [skip for skip in plan.skipped if "loky" in str(skip)]
+    pooled = [cell for cell in plan.cells if cell.strategy == "pool-map"]
+    assert pooled and {cell.start_method for cell in pooled} == {"spawn"}
