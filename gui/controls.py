@@ -29,7 +29,7 @@ from mpscope.gui import choice_combos as combos
 from mpscope.gui import control_texts as texts
 from mpscope.gui.calibration import ItemProposals
 from mpscope.gui.fault_section import FaultSection
-from mpscope.gui.fitting_labels import WrappingLabel
+from mpscope.gui.fitting_labels import message_label, note_label
 from mpscope.gui.naming import named
 from mpscope.gui.own_job_rows import OwnJobRows
 from mpscope.gui.settings import ControlChoices
@@ -56,23 +56,6 @@ from mpscope.workers.workloads import (
 
 CHUNKSIZE_MAX = 2_000_000_000  # QSpinBox holds a 32-bit int
 CALL_INDENT = 12  # the strategy's call, under its combo box, a little in from the labels
-
-
-def _message_label(name: str) -> QLabel:
-    label = WrappingLabel()
-    label.setObjectName(name)
-    label.setWordWrap(True)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    label.setProperty("role", "error")
-    label.hide()
-    return label
-
-
-def _note_label(name: str) -> QLabel:
-    label = WrappingLabel()
-    label.setObjectName(name)
-    label.setProperty("role", "note")
-    return label
 
 
 class ControlsPanel(QWidget):
@@ -116,7 +99,7 @@ class ControlsPanel(QWidget):
         self.strategy_combo = named(QComboBox(), "strategyCombo")
         self.strategy_combo.setToolTip(texts.STRATEGY_TIP)
         combos.populate_strategies(self.strategy_combo)
-        self.strategy_call = _note_label("strategyCall")
+        self.strategy_call = note_label("strategyCall")
         code_font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         code_font.setPointSizeF(max(self.font().pointSizeF() - 1, 8.0))  # as the explanation's
         self.strategy_call.setFont(code_font)
@@ -146,7 +129,7 @@ class ControlsPanel(QWidget):
         items_label = QLabel("&Items")
         items_label.setBuddy(self.items_edit)
         form.addRow(items_label, items_row)
-        self.items_message = _message_label("itemsMessage")
+        self.items_message = message_label("itemsMessage")
         form.addRow("", self.items_message)
 
         self.grain_spin = named(QSpinBox(), "grainSpin")
@@ -183,7 +166,7 @@ class ControlsPanel(QWidget):
         self.chunksize_spin.setSpecialValueText("auto")
         self.chunksize_spin.setGroupSeparatorShown(True)
         form.addRow("&Chunksize", self.chunksize_spin)
-        self.chunksize_hint = _note_label("chunksizeHint")
+        self.chunksize_hint = note_label("chunksizeHint")
         form.addRow("", self.chunksize_hint)
 
         self.start_method_combo = named(QComboBox(), "startMethodCombo")
@@ -217,7 +200,7 @@ class ControlsPanel(QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(self.run_button, 3)
         buttons.addWidget(self.stop_button, 2)
-        self.spec_message = _message_label("specMessage")
+        self.spec_message = message_label("specMessage")
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

@@ -201,3 +201,23 @@ class WrappingLabel(QLabel):
         self.setMinimumHeight(max(needed, 0))
         if needed != old:
             self.updateGeometry()  # the size hint follows
+
+
+def message_label(name: str) -> WrappingLabel:
+    """A control's one-line problem under it: wrapping, selectable, in the error role, hidden
+    until there is something to say."""
+    label = WrappingLabel()
+    label.setObjectName(name)
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.setProperty("role", "error")
+    label.hide()
+    return label
+
+
+def note_label(name: str) -> WrappingLabel:
+    """A control's quiet note under it (a hint, what auto means): wrapping, in the note role."""
+    label = WrappingLabel()
+    label.setObjectName(name)
+    label.setProperty("role", "note")
+    return label
