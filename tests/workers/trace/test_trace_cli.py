@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from engine_steps import mpscope
 from signal_steps import default_signals
+from trace_steps import split_stderr
 
 from mpscope.workers.cli import main as cli_main
 from mpscope.workers.trace.chrome import read_packets
@@ -83,15 +84,6 @@ def traced(args: list[str], cwd: Path, **kw: Any) -> subprocess.CompletedProcess
                           capture_output=True, text=True, timeout=60, **kw)  # fmt: skip
 
 
-def own_lines(stderr: str) -> tuple[str, list[str]]:
-    """(the program's stderr, mpscope's closing lines): mpscope writes only at the end."""
-    lines = stderr.splitlines(keepends=True)
-    cut = len(lines)
-    while cut and lines[cut - 1].startswith("mpscope: "):
-        cut -= 1
-    return "".join(lines[:cut]), [line.rstrip("\n") for line in lines[cut:]]
-
-
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize(
     ("script", "code"),
@@ -104,7 +96,7 @@ def test_the_program_runs_as_it_would_alone(tmp_path: Path, script: str, code: i
     watched = traced(["--no-window", "--out", "t.json", script, "a", "b c"], tmp_path)
     assert (alone.returncode, watched.returncode) == (code, code)  # a signal: mpscope dies by it
     assert watched.stdout == alone.stdout
-    program_err, summary = own_lines(watched.stderr)
+    program_err, summary = split_stderr(watched.stderr)
     assert program_err == alone.stderr
     assert len(summary) >= 1 and summary[0].endswith("trace written to t.json")
     read_packets(tmp_path / "t.json")  # a valid trace, whatever the program did
@@ -131,7 +123,7 @@ def test_the_trace_is_named_after_the_script_by_default(tmp_path: Path) -> None:
     assert watched.returncode == 0, watched.stderr
     (made,) = tmp_path.glob("*.trace.json")
     assert re.fullmatch(r"etl-\d{8}-\d{6}\.trace\.json", made.name)
-    _, summary = own_lines(watched.stderr)
+    _, summary = split_stderr(watched.stderr)
     assert summary[0] == (f"mpscope: 1 pool, 4 tasks from 2 workers; trace written to {made.name}")
     assert summary[1] == (
         f"mpscope: worker {json.loads(made.read_text())['traceEvents'][0]['pid'] + 2} of "
@@ -162,7 +154,7 @@ def test_ctrl_c_reaches_the_program_and_mpscope_ends_as_it_did(tmp_path: Path) -
     )  # fmt: skip
     assert code == t_code == -signal.SIGINT
     assert t_out == out and "KeyboardInterrupt" in err
-    program_err, summary = own_lines(t_err)
+    program_err, summary = split_stderr(t_err)
     assert program_err == err and summary[0].endswith("trace written to t.json")
     read_packets(tmp_path / "t.json")
 

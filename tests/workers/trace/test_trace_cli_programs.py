@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 from signal_steps import default_signals
+from trace_steps import split_stderr
 
 from mpscope.workers.trace.chrome import read_packets
 from mpscope.workers.trace.model import TraceModel
@@ -58,15 +59,6 @@ def mask(text: str) -> str:
     """Output with what changes from run to run masked: times, pids and other long numbers."""
     text = re.sub(r"\d+\.\d+", "<n.n>", text)
     return re.sub(r"\b\d{4,}\b", "<n>", text)
-
-
-def split_stderr(stderr: str) -> tuple[str, list[str]]:
-    """(the program's stderr, mpscope's closing lines, which come last)."""
-    lines = stderr.splitlines(keepends=True)
-    cut = len(lines)
-    while cut and lines[cut - 1].startswith("mpscope: "):
-        cut -= 1
-    return "".join(lines[:cut]), [line.rstrip("\n") for line in lines[cut:]]
 
 
 def run(command: list[str], cwd: Path, interrupt: bool = False) -> tuple[int, str, str]:
