@@ -187,7 +187,9 @@ class _ResultQueue(_Wrapped):
     SIGTERM) as soon as the program has its results. So the spans go at once if the task queue
     has nothing waiting, before the result (the program cannot have it sooner) and after it
     (another worker may have taken what was waiting); else the flusher thread sends them
-    within a few milliseconds, with others."""
+    within a few milliseconds, with others. A failed task's span always goes before its result:
+    ``Pool.map`` raises at the first failure, and the program's ``with Pool`` then terminates
+    the workers while tasks are still waiting."""
 
     __slots__ = ("_tasks",)
 
@@ -214,7 +216,10 @@ class _ResultQueue(_Wrapped):
                 record_span(running[0], running[1], perf_counter(), ok, tid)
                 ended = sender is not None and not self._threads
                 if ended and sender is not None:
-                    sender.flush_if_idle(self._tasks)
+                    if ok:
+                        sender.flush_if_idle(self._tasks)
+                    else:  # a failure ends Pool.map at once, and terminate() may follow
+                        sender.flush(hook_sender.IDLE_BUDGET_S)
         try:
             self._queue.put(obj)
         except BaseException as exc:  # the result did not pickle: the worker sends an error
