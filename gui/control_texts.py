@@ -64,6 +64,17 @@ def workers_suffix(workers: int) -> str:
     return f"  of {cores} cores"
 
 
+CHOSEN_ON_COMPARE_TIP = (
+    "On the Compare page the {what} to compare are chosen on the page itself (under "
+    "{where}); this one is for Run, on the Live page, and comes back when you leave Compare."
+)
+
+
+def chosen_on_compare_tip(what: str, where: str) -> str:
+    """The tooltip of a control greyed while Compare is on show, saying where it is set."""
+    return CHOSEN_ON_COMPARE_TIP.format(what=what, where=where)
+
+
 def workers_tip(strategy: str) -> str:
     """The workers spin box's tooltip for ``strategy``."""
     info = STRATEGIES[strategy]

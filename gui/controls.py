@@ -12,14 +12,12 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QFontDatabase, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
-    QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
     QSizePolicy,
-    QSpinBox,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -27,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from mpscope.gui import choice_combos as combos
 from mpscope.gui import control_texts as texts
+from mpscope.gui import number_fields as fields
 from mpscope.gui.calibration import ItemProposals
 from mpscope.gui.fault_section import FaultSection
 from mpscope.gui.fitting_labels import message_label, note_label
@@ -35,26 +34,17 @@ from mpscope.gui.own_job_rows import OwnJobRows
 from mpscope.gui.settings import ControlChoices
 from mpscope.gui.strategy_options import StrategyOptions
 from mpscope.workers.spec import (
-    MAX_GRAIN,
-    MAX_SLEEP_MS,
     ResolvedSpec,
     RunSpec,
     SpecError,
     cpu_count,
     default_start_method,
-    max_workers,
 )
 from mpscope.workers.strategies import STRATEGIES, default_strategy
 from mpscope.workers.units import format_count, parse_count
 from mpscope.workers.validation import validate_spec
-from mpscope.workers.workloads import (
-    DEFAULT_GRAIN,
-    DEFAULT_SLEEP_MS,
-    OWN_WORKLOAD,
-    find_workload,
-)
+from mpscope.workers.workloads import OWN_WORKLOAD, find_workload
 
-CHUNKSIZE_MAX = 2_000_000_000  # QSpinBox holds a 32-bit int
 CALL_INDENT = 12  # the strategy's call, under its combo box, a little in from the labels
 
 
@@ -84,6 +74,7 @@ class ControlsPanel(QWidget):
         self._common_workers: int | None = None
         self._own_workers: dict[str, int] = {}
         self._shown_strategy = ""
+        self._on_compare = False  # the Compare page is on show (set_compare_shown)
         self._build()
         self.apply_choices(choices or ControlChoices())
         self._loading = False
@@ -132,39 +123,13 @@ class ControlsPanel(QWidget):
         self.items_message = message_label("itemsMessage")
         form.addRow("", self.items_message)
 
-        self.grain_spin = named(QSpinBox(), "grainSpin")
-        self.grain_spin.setRange(0, MAX_GRAIN)
-        self.grain_spin.setGroupSeparatorShown(True)
-        self.grain_spin.setSingleStep(500)
-        self.grain_spin.setValue(DEFAULT_GRAIN)
-        self.grain_spin.setSuffix(" iterations")
-        self.grain_spin.setToolTip("heavy: loop iterations per item (more = more CPU per item)")
+        self.grain_spin = fields.grain_spin()
         form.addRow("&Grain", self.grain_spin)
-
-        self.sleep_spin = named(QDoubleSpinBox(), "sleepSpin")
-        self.sleep_spin.setRange(0.0, MAX_SLEEP_MS)
-        self.sleep_spin.setDecimals(1)
-        self.sleep_spin.setValue(DEFAULT_SLEEP_MS)
-        self.sleep_spin.setSuffix(" ms per item")
-        self.sleep_spin.setToolTip("sleep: how long each item sleeps (the GIL is released)")
+        self.sleep_spin = fields.sleep_spin()
         form.addRow("S&leep", self.sleep_spin)
-
-        cores = cpu_count()
-        self.workers_spin = named(QSpinBox(), "workersSpin")
-        # up to the engine's limit (64 on any machine): a 64-core machine's lanes can be
-        # shown here too, oversubscribed (the suffix says so past the cores)
-        self.workers_spin.setRange(1, max_workers())
-        self.workers_spin.setValue(cores)
-        self.workers_spin.setSuffix(texts.workers_suffix(cores))
-        self.workers_spin.valueChanged.connect(
-            lambda k: self.workers_spin.setSuffix(texts.workers_suffix(k))
-        )
+        self.workers_spin = fields.workers_spin(cpu_count())
         form.addRow("W&orkers", self.workers_spin)
-
-        self.chunksize_spin = named(QSpinBox(), "chunksizeSpin")
-        self.chunksize_spin.setRange(0, CHUNKSIZE_MAX)
-        self.chunksize_spin.setSpecialValueText("auto")
-        self.chunksize_spin.setGroupSeparatorShown(True)
+        self.chunksize_spin = fields.chunksize_spin()
         form.addRow("&Chunksize", self.chunksize_spin)
         self.chunksize_hint = note_label("chunksizeHint")
         form.addRow("", self.chunksize_hint)
@@ -247,6 +212,13 @@ class ControlsPanel(QWidget):
             if not label.isHidden() and label.text():
                 return label.text()
         return self.options.problem()
+
+    def set_compare_shown(self, shown: bool) -> None:
+        """The Compare page is on show (or no longer): it chooses the strategies and worker
+        counts itself, so Strategy and Workers here are greyed, saying where they are set."""
+        if shown != self._on_compare:
+            self._on_compare = shown
+            self._update_relevance()
 
     def set_busy(self, busy: bool) -> None:
         """A run is live (Run disabled, Stop enabled) or not."""
@@ -443,8 +415,19 @@ class ControlsPanel(QWidget):
         self.strategy_call.setText(
             texts.breakable_code(self.own.call(info.call) if own else info.call)
         )
-        self.workers_spin.setEnabled(info.multi_worker)
-        self.workers_spin.setToolTip(texts.workers_tip(self.strategy))
+        on_compare = self._on_compare
+        self.strategy_combo.setEnabled(not on_compare)
+        self.strategy_combo.setToolTip(
+            texts.chosen_on_compare_tip("strategies", "Strategies")
+            if on_compare
+            else texts.STRATEGY_TIP
+        )
+        self.workers_spin.setEnabled(info.multi_worker and not on_compare)
+        self.workers_spin.setToolTip(
+            texts.chosen_on_compare_tip("worker counts", "Workers")
+            if on_compare
+            else texts.workers_tip(self.strategy)
+        )
         self.chunksize_spin.setEnabled(info.chunked)
         self.chunksize_spin.setToolTip(
             texts.CHUNKSIZE_TIP if info.chunked else f"{self.strategy} takes no chunksize"

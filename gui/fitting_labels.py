@@ -32,12 +32,13 @@ def _utf16_slice(text: str, start: int, length: int | None = None) -> str:
 
 
 def fit_lines(text: str, font: QFont, width: int, lines: int) -> str:
-    """``text`` wrapped at spaces into at most ``lines`` lines of ``width`` pixels in ``font``,
-    the last one elided ("…") when the whole text needs more; lines joined with newlines."""
+    """``text`` (its runs of whitespace, line breaks too, as single spaces) wrapped at spaces
+    into at most ``lines`` lines of ``width`` pixels in ``font``, the last one elided ("…")
+    when the whole text needs more; lines joined with newlines."""
     if width <= 0:
         return ""
     metrics = QFontMetrics(font)
-    flat = " ".join(text.split("\n"))
+    flat = " ".join(text.split())  # a message's own line breaks and indents read as one space
     if lines <= 1 or metrics.horizontalAdvance(flat) <= width:
         return metrics.elidedText(flat, Qt.TextElideMode.ElideRight, width)
     layout = QTextLayout(flat, font)
@@ -114,7 +115,7 @@ class ElidedLabel(QLabel):
         so a long text is cut only where room is short), its lines' height."""
         margins = self.contentsMargins()
         frame = margins.left() + margins.right() + 2 * self.margin()
-        wide = self.fontMetrics().horizontalAdvance(" ".join(self._full.split("\n")))
+        wide = self.fontMetrics().horizontalAdvance(" ".join(self._full.split()))
         return QSize(min(-(-wide // self._lines), MAX_HINT_WIDTH) + frame + 2, self._height())
 
     def minimumSizeHint(self) -> QSize:

@@ -42,7 +42,7 @@ from mpscope.gui.run_controller import RunController
 from mpscope.gui.run_model import RunModel
 from mpscope.gui.settings import load_choices, load_window_state, save_choices, save_window_state
 from mpscope.gui.status import RunStatusBar
-from mpscope.gui.summary_view import SummaryView
+from mpscope.gui.summary_view import SummaryView, describe_spec
 from mpscope.gui.theme import apply_theme
 from mpscope.gui.views import LiveView, ProgressView, ResourcesPlot, ThroughputPlot, TimelinePlot
 from mpscope.workers.events import RunFailed
@@ -137,6 +137,21 @@ class MainWindow(QMainWindow):
             lambda: self.pages.setCurrentWidget(self.counter_view)
         )
         self.add_page(self.compare, "Compare")
+        # the summary says "last run" when the run on show is not what Run would start now
+        for signal in (
+            self.controls.choices_changed,
+            self.controller.busy_changed,
+            self.controller.run_ended,
+            self.compare.driver.run_started,
+            self.compare.driver.finished,
+        ):
+            signal.connect(self._label_shown_run)
+        # Compare chooses its strategies and worker counts itself: the left's are greyed there
+        self.pages.currentChanged.connect(
+            lambda _index: self.controls.set_compare_shown(
+                self.pages.currentWidget() is self.compare
+            )
+        )
 
         apply_theme()  # the palette may have changed since the application was set up
         self._size_for_screen()
@@ -254,6 +269,27 @@ class MainWindow(QMainWindow):
             self.summary.show_outcome(self.model, baseline, self.controller.elapsed_s)
         self.status.refresh()
         self._refresh_in_turn(list(self.views))
+
+    def _label_shown_run(self, *_: object) -> None:
+        """Name the run on show "last run" (or "Compare's run") in the summary when the
+        controls on the left would now start something else, and say what in its tooltip."""
+        shown = self.model.spec
+        if shown is None:
+            return
+        wanted = self.controls.spec()
+        by_compare = self.compare.driver.active
+        if (wanted is not None and describe_spec(wanted) == describe_spec(shown)) or (
+            self.controller.busy and not by_compare  # the badge says running; Run waits
+        ):
+            self.summary.note_origin(None)
+            return
+        now = describe_spec(wanted) if wanted is not None else "nothing (a value is invalid)"
+        what = "a run of the comparison" if by_compare else "the last run"
+        self.summary.note_origin(
+            "Compare's run" if by_compare else "last run",
+            f"The Live page shows {what}, not what the controls on the left set up now.\n"
+            f"Run (Ctrl+R) would start: {now}",
+        )
 
     def _refresh_in_turn(self, views: list[LiveView]) -> None:
         """Refresh ``views`` one at a time (the final redraw when a run ends)."""

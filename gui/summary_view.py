@@ -139,6 +139,9 @@ class SummaryView(QWidget):
         # the stored runs of a record's setting (the window sets it to the run history's
         # ``repeats_of``): the speed-up then says how far repeats of the setting spread here
         self.repeats_of: RepeatsLookup | None = None
+        self._described = ""  # the run on show, described (empty before the first run)
+        self._origin: str | None = None  # "last run" when it is not what Run would start now
+        self._origin_tip = ""
         self.setObjectName("summaryView")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.title = named(ElidedLabel(), "summaryTitle")
@@ -222,14 +225,28 @@ class SummaryView(QWidget):
     def show_idle(self) -> None:
         """Before any run: how to start one."""
         self._set_status(RunStatus.IDLE, "ready")
+        self._described = ""
         self.title.setText("Press Run (Ctrl+R): the run's figures appear here when it ends")
         self._show_parts(figures=False)
 
     def show_running(self, spec: RunSpec) -> None:
         """A run started: name it; the figures come when it ends."""
         self._set_status(RunStatus.RUNNING, "running")
-        self.title.setText(describe_spec(spec))
+        self._show_title(describe_spec(spec))
         self._show_parts(figures=False)
+
+    def note_origin(self, origin: str | None, tip: str = "") -> None:
+        """Say what the run on show is when it is not what the controls would run now
+        (``origin``: "last run", "Compare's run"; None: it is), with ``tip`` saying why."""
+        if (origin, tip) != (self._origin, self._origin_tip):
+            self._origin, self._origin_tip = origin, tip
+            self.title.set_tip(tip)
+            if self._described:
+                self._show_title(self._described)
+
+    def _show_title(self, described: str) -> None:
+        self._described = described
+        self.title.setText(f"{self._origin}: {described}" if self._origin else described)
 
     def show_outcome(self, model: RunModel, baseline_s: float | None, elapsed_s: float) -> None:
         """The ended run of ``model``: its figures, or why it stopped."""
@@ -238,7 +255,7 @@ class SummaryView(QWidget):
         if spec is None or outcome is None:
             self.show_idle()
             return
-        self.title.setText(describe_spec(spec))
+        self._show_title(describe_spec(spec))
         if isinstance(outcome, RunFinished):
             record = model.tally.summary() if model.tally is not None else None
             self._show_finished(spec, outcome, baseline_s, record)

@@ -102,6 +102,15 @@ def wrap_to_width(label: pg.LabelItem, area: pg.GraphicsLayoutWidget) -> None:
     _WrapToWidth(label, area)
 
 
+def title_over_whole_plot(plot: pg.PlotItem) -> None:
+    """Centre ``plot``'s title over the whole plot, its axes' columns included (pyqtgraph puts
+    it over the data area alone): a long title then no longer adds the left axis's width to
+    the plot's minimum, and two charts side by side fit a 960-pixel window."""
+    grid = plot.layout
+    grid.removeItem(plot.titleLabel)
+    grid.addItem(plot.titleLabel, 0, 0, 1, grid.columnCount())
+
+
 def per_item_text(seconds: float) -> str:
     """A per-item cost down to nanoseconds: '80 ns', '12.5 µs', '1.0 ms'."""
     if seconds < 1e-6:

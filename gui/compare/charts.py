@@ -27,6 +27,7 @@ from mpscope.gui.compare.chart_style import (
     legend_markup,
     neutral_pen,
     series_pen,
+    title_over_whole_plot,
     variant_color,
     variants_of,
     whisker_item,
@@ -63,6 +64,9 @@ def _spread(mid: np.ndarray, low: np.ndarray, high: np.ndarray) -> tuple[np.ndar
     return below, above
 
 
+MINIMUM_HEIGHT = 280  # pixels: the four charts readable, axis titles whole
+
+
 class MatrixCharts(QWidget):
     """Wall time, speed-up, speed-up against workers and efficiency of one comparison."""
 
@@ -75,6 +79,8 @@ class MatrixCharts(QWidget):
             "Right-click a chart for pyqtgraph's menu (export one chart, axis options); "
             "drag to pan, wheel to zoom, the A button to fit again"
         )
+        # two rows of charts with their titles and axes: below this the page scrolls instead
+        self.area.setMinimumHeight(MINIMUM_HEIGHT)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.area)
@@ -86,6 +92,8 @@ class MatrixCharts(QWidget):
         self.scaling_plot = self.area.addPlot(row=2, col=0, title="Speed-up against workers")
         self.efficiency_plot = self.area.addPlot(row=2, col=1, title="Parallel efficiency")
         self.plots = (self.wall_plot, self.speedup_plot, self.scaling_plot, self.efficiency_plot)
+        for plot in self.plots:
+            title_over_whole_plot(plot)
         self.cells: list[CellSummary] = []
         self.labels: list[str] = []
         self.cores = 1

@@ -35,6 +35,7 @@ KIND_TAB = {
     "chunksize": SWEEPS_TAB,
     "grain": SWEEPS_TAB,
 }
+VERDICT_HEIGHT = 56  # pixels under the charts for the verdict at first (it grows with one)
 NO_VERDICT = "<i>The verdict in words appears here once the comparison has numbers.</i>"
 
 
@@ -83,8 +84,11 @@ class ResultsTabs(QTabWidget):
         charts_tab.addWidget(self.charts)
         charts_tab.addWidget(verdict_scroll)
         charts_tab.setStretchFactor(0, 1)
+        charts_tab.setStretchFactor(1, 0)
         charts_tab.setCollapsible(0, False)
-        charts_tab.setSizes([400, 130])
+        charts_tab.setSizes([400, VERDICT_HEIGHT])
+        self.charts_splitter = charts_tab
+        self.verdict_scroll = verdict_scroll
 
         self.sweeps = SweepCharts()
         self.runs_model = RunsTableModel(self)
@@ -142,6 +146,19 @@ class ResultsTabs(QTabWidget):
         self.verdict_label.setText(
             f"<b>What the numbers say</b> ({html.escape(what)}):{sentence_list(sentences)}"
         )
+        self._make_room_for_verdict()
+
+    def _make_room_for_verdict(self) -> None:
+        """Give the verdict the height its text needs, up to a third of the tab, taking it
+        from the charts (never below their minimum); room the user gave it stays."""
+        splitter = self.charts_splitter
+        charts, verdict_now = splitter.sizes()
+        total = charts + verdict_now
+        width = max(self.verdict_scroll.viewport().width(), 200)
+        needed = self.verdict_label.heightForWidth(width) + 4
+        room = min(needed, total // 3, total - self.charts.minimumSizeHint().height())
+        if room > verdict_now:
+            splitter.setSizes([total - room, room])
 
     def chart_area(self) -> tuple[pg.GraphicsLayoutWidget, str]:
         """The charts on show (the sweeps when their tab is open), and a name for a file."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -34,11 +34,13 @@ from mpscope.workers.spec import SpecError, cpu_count, max_workers
 from mpscope.workers.strategies import STRATEGIES
 from mpscope.workers.strategies import why_not as unfit_reason
 
-STRATEGY_COLUMNS = 5
+STRATEGY_COLUMNS = 5  # the strategies' columns where the page has the room
+NARROWEST_COLUMNS = 3  # and where it has not (a 960-pixel window): one row more
 SETTINGS_PREFIX = "compare/"
 WORKERS_TIP = (
     "Worker counts to try, e.g. 1,2,4 or a range 1-8. Every strategy that uses workers runs "
-    "at each count; the sequential loop runs once per repeat as the baseline."
+    "at each count; the sequential loop runs once per repeat as the baseline. (Workers on "
+    "the left is for Run alone: it is greyed while this page is on show.)"
 )
 REPEATS_TIP = (
     "How often each setting runs (interleaved: A B C A B C). The charts show the median, "
@@ -101,15 +103,16 @@ class CompareSetup(QWidget):
             "The strategies to compare with the sequential loop (which always runs, as the "
             "baseline). Greyed out: cannot run this workload here; hover for why."
         )
-        boxes = QGridLayout(self.strategy_box)
-        boxes.setContentsMargins(8, 2, 8, 4)
-        boxes.setVerticalSpacing(2)
+        self._boxes = QGridLayout(self.strategy_box)
+        self._boxes.setContentsMargins(8, 2, 8, 4)
+        self._boxes.setVerticalSpacing(2)
         self.strategy_checks: dict[str, QCheckBox] = {}
         self._fits: dict[str, bool] = {}  # can run the current workload (set by update_fit)
-        for i, strategy in enumerate(STRATEGIES):
+        for strategy in STRATEGIES:
             check = named(QCheckBox(strategy), f"compareStrategy-{strategy}")
-            boxes.addWidget(check, i // STRATEGY_COLUMNS, i % STRATEGY_COLUMNS)
             self.strategy_checks[strategy] = check
+        self.columns = 0
+        self._arrange_strategies(STRATEGY_COLUMNS)
 
         cores = cpu_count()
         self.workers_combo = named(QComboBox(), "compareWorkers")
@@ -149,8 +152,10 @@ class CompareSetup(QWidget):
 
         # [strategies        ] [Compare]
         # [                  ] [Stop   ]
-        # Workers [..] Repeats [..] [Chunksize sweep] [Grain sweep]  job line
-        row = QHBoxLayout()
+        # Workers [..] Repeats [..] [Chunksize sweep] [Grain sweep]
+        # job line
+        # problem line
+        row = self._row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
         for text, field in (("Wor&kers", self.workers_combo), ("Re&peats", self.repeats_spin)):
             label = QLabel(text)
@@ -160,9 +165,8 @@ class CompareSetup(QWidget):
             row.addSpacing(6)
         row.addWidget(self.chunksize_button)
         row.addWidget(self.grain_button)
-        row.addSpacing(6)
-        row.addWidget(self.job_label, 1)
-        grid = QGridLayout(self)
+        row.addStretch(1)
+        grid = self._grid = QGridLayout(self)
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setHorizontalSpacing(8)
         grid.setVerticalSpacing(4)
@@ -170,7 +174,8 @@ class CompareSetup(QWidget):
         grid.addWidget(self.compare_button, 0, 1)
         grid.addWidget(self.stop_button, 1, 1)
         grid.addLayout(row, 2, 0, 1, 2)
-        grid.addWidget(self.message, 3, 0, 1, 2)
+        grid.addWidget(self.job_label, 3, 0, 1, 2)
+        grid.addWidget(self.message, 4, 0, 1, 2)
         grid.setColumnStretch(0, 1)
         self.compare_button.setMinimumWidth(130)
         self.workers_combo.setMinimumWidth(
@@ -184,11 +189,45 @@ class CompareSetup(QWidget):
         ):
             button.setMinimumHeight(28)
 
+        self.setMinimumWidth(self._width_for(NARROWEST_COLUMNS))
         self._restore()
         for check in self.strategy_checks.values():
             check.toggled.connect(lambda _on: self._changed())
         self.workers_combo.currentTextChanged.connect(lambda _text: self._changed())
         self.repeats_spin.valueChanged.connect(lambda _value: self._changed())
+
+    # -- the strategies' columns: as many as the width has room for -------------------------
+    def _arrange_strategies(self, columns: int) -> None:
+        """Lay the strategy boxes out in ``columns`` columns (row by row, in their order)."""
+        if columns == self.columns:
+            return
+        self.columns = columns
+        for check in self.strategy_checks.values():
+            self._boxes.removeWidget(check)
+        for i, check in enumerate(self.strategy_checks.values()):
+            self._boxes.addWidget(check, i // columns, i % columns)
+
+    def _width_for(self, columns: int) -> int:
+        """The setup's width with the strategies in ``columns`` columns: the wider of the
+        strategies beside the buttons and the row of workers, repeats and sweeps."""
+        widths = [0] * columns
+        for i, check in enumerate(self.strategy_checks.values()):
+            widths[i % columns] = max(widths[i % columns], check.sizeHint().width())
+        margins = self._boxes.contentsMargins()
+        spacing = max(self._boxes.horizontalSpacing(), 0)
+        box = sum(widths) + (columns - 1) * spacing + margins.left() + margins.right() + 4
+        buttons = max(self.compare_button.minimumWidth(), self.compare_button.sizeHint().width())
+        row = self._row.minimumSize().width()
+        return max(box + self._grid.horizontalSpacing() + buttons, row)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Re-flow the strategies into as many columns as the new width holds."""
+        width = event.size().width()
+        columns = STRATEGY_COLUMNS
+        while columns > NARROWEST_COLUMNS and self._width_for(columns) > width:
+            columns -= 1
+        self._arrange_strategies(columns)
+        super().resizeEvent(event)
 
     # -- what the page reads -------------------------------------------------------------------
     def checked_strategies(self) -> list[str]:

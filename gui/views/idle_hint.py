@@ -19,15 +19,22 @@ MARGIN_PX = 24  # the hint keeps clear of the plot's edges
 
 
 class PlotNote(QLabel):
-    """A centred line of text over ``host`` (a view's plot widget), following its size."""
+    """A few centred lines of text in a box over ``host`` (a view's plot widget), following
+    its size: the box (the base colour, a thin border) keeps the text readable where it
+    crosses the plot's axes and grid."""
 
     def __init__(self, host: QWidget, text: str = "") -> None:
         super().__init__(text, host)
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setWordWrap(True)
-        self.setProperty("role", "note")
+        self.setProperty("role", "plotNote")
         self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         host.installEventFilter(self)
+        self._fit()
+
+    def setText(self, text: str) -> None:
+        """Show ``text``; the box takes the height its lines need."""
+        super().setText(text)
         self._fit()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
@@ -36,10 +43,20 @@ class PlotNote(QLabel):
             self._fit()
         return False
 
+    def changeEvent(self, event: QEvent) -> None:
+        """The style sheet's padding or a new font change the height the lines need."""
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.StyleChange, QEvent.Type.FontChange):
+            self._fit()
+
     def _fit(self) -> None:
         host = self.parentWidget()
-        if host is not None:
-            self.setGeometry(host.rect().adjusted(MARGIN_PX, MARGIN_PX, -MARGIN_PX, -MARGIN_PX))
+        if host is None:
+            return
+        room = host.rect().adjusted(MARGIN_PX, MARGIN_PX, -MARGIN_PX, -MARGIN_PX)
+        height = min(max(self.heightForWidth(room.width()), 0), room.height())
+        top = room.top() + (room.height() - height) // 2
+        self.setGeometry(room.left(), top, room.width(), height)
 
 
 class IdleHint(PlotNote):

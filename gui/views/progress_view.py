@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mpscope.gui.fitting_labels import ElidedLabel
 from mpscope.gui.palette import TITLE_POINT_SIZE, blend, scaled_font, total_color, worker_color
 from mpscope.gui.run_model import RunModel
 from mpscope.gui.views.lane_choice import condensed, lane_count
@@ -87,7 +88,7 @@ class ProgressRow:
         self.bar.setRange(0, BAR_STEPS)
         self.bar.setValue(0)
         self.bar.setTextVisible(False)
-        self.text = QLabel("")
+        self.text = ElidedLabel()  # cut short (whole in its tooltip) where room is short
         self.text.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         grid.addWidget(self.name, row, 0)
         grid.addWidget(self.bar, row, 1)
@@ -137,7 +138,8 @@ class ProgressView(QWidget):
         bold = scaled_font(self.font(), 0.0)
         bold.setBold(True)
         self.overall.name.setFont(bold)
-        self.eta_label = QLabel("idle")
+        # two lines at most, elided where room is short: the bars never scroll sideways
+        self.eta_label = ElidedLabel("idle", lines=2)
         self.eta_label.setObjectName("progressEta")
         self._grid.addWidget(self.eta_label, 1, 0, 1, 3)
         self._grid.setRowStretch(1000, 1)
@@ -147,6 +149,7 @@ class ProgressView(QWidget):
         self._grid.addWidget(self.strip, 2, 0, 1, 3)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidget(grid_host)
         self.setBackgroundRole(QPalette.ColorRole.Base)  # like the plots beside it

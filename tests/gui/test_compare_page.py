@@ -349,3 +349,38 @@ def test_compare_plans_with_the_start_method_chosen_not_joblibs_own(window):
     assert not [skip for skip in plan.skipped if "loky" in str(skip)]
     pooled = [cell for cell in plan.cells if cell.strategy == "pool-map"]
     assert pooled and {cell.start_method for cell in pooled} == {"spawn"}
+
+
+@pytest.mark.timeout(90)
+def test_compare_chooses_strategies_and_workers_itself_and_the_live_page_says_last_run(
+    qtbot, window
+):
+    controls, page = window.controls, window.compare
+    # on the Compare page the left's Strategy and Workers are greyed, saying where they are set
+    for field in (controls.strategy_combo, controls.workers_spin):
+        assert not field.isEnabled()
+        assert "Compare page" in field.toolTip()
+    set_job(qtbot, window, "square", "20000")
+    controls.workers_spin.setValue(1)  # what Run would start: pool-map K=1
+    set_matrix(qtbot, window, ["pool-map"], "2", 1)
+    title = child(window, "summaryTitle")
+    titles: list[str] = []
+    page.driver.run_started.connect(lambda _spec: titles.append(title.text()))
+    with qtbot.waitSignal(page.driver.finished, timeout=60_000):
+        assert page.start_comparison()
+    assert [t.split(" · ")[0] for t in titles] == [
+        "Compare's run: sequential",
+        "Compare's run: pool-map",
+    ]
+    # the comparison's last run stays on the Live page: named as such, what Run would start
+    # in the tooltip
+    assert title.text().startswith("last run: pool-map") and "K=2" in title.text()
+    assert "K=1" in title.toolTip() and "Run (Ctrl+R) would start" in title.toolTip()
+
+    window.pages.setCurrentWidget(window.live_page)
+    assert controls.strategy_combo.isEnabled() and controls.workers_spin.isEnabled()
+    assert "Compare page" not in controls.workers_spin.toolTip()
+    controls.workers_spin.setValue(2)  # the controls now show the run on show: no label
+    assert not title.text().startswith("last run") and "K=2" in title.text()
+    controls.workers_spin.setValue(1)
+    assert title.text().startswith("last run: ")

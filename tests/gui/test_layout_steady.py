@@ -372,3 +372,71 @@ def test_the_window_fits_its_screen_and_its_last_geometry_comes_back(qtbot):
     assert isinstance(second, QMainWindow)
     assert second.size() == chosen
     assert second.splitter.sizes() == sizes
+
+
+@pytest.mark.timeout(30)
+def test_compare_fits_the_smallest_window_without_sideways_scrolling(qtbot, big_window):
+    """At the minimum window the compare page lays its strategies out in fewer columns rather
+    than scroll sideways, and its four charts keep the height their titles and axes need."""
+    from mpscope.gui.compare.charts import MINIMUM_HEIGHT
+    from mpscope.gui.compare.setup_panel import STRATEGY_COLUMNS
+
+    window = big_window
+    window.pages.setCurrentWidget(window.compare)
+    setup = window.compare.setup
+    scroll = window.compare.parentWidget().parentWidget()
+    assert isinstance(scroll, QAbstractScrollArea)
+    window.resize(1400, 900)
+    settle()
+    assert setup.columns == STRATEGY_COLUMNS
+    for size in (QSize(1024, 700), MINIMUM_SIZE):
+        window.resize(size)
+        settle()
+        assert setup.columns < STRATEGY_COLUMNS, size
+        assert not scroll.horizontalScrollBar().isVisible(), size
+        assert window.compare.charts.area.height() >= MINIMUM_HEIGHT, size
+        boxes = [check.geometry() for check in setup.strategy_checks.values()]
+        assert all(setup.strategy_box.rect().contains(box) for box in boxes), size
+    # with results on show too: the bars' names ("thread-pool K=2") widen the left axes
+    records = [
+        {
+            "status": "finished",
+            "strategy": strategy,
+            "workload": "square",
+            "items": 1000,
+            "workers": workers,
+            "start_method": "forkserver",
+            "wall_s": 0.1 * workers,
+            "cpu_s": 0.01,
+            "correct": True,
+        }
+        for strategy in ("sequential", "process", "pool-map", "thread-pool")
+        for workers in ((1,) if strategy == "sequential" else (1, 2))
+    ]
+    window.compare.show_records(records, "matrix", "four strategies")
+    settle()
+    assert not scroll.horizontalScrollBar().isVisible()
+    assert not outside_of_its_container(window), outside_of_its_container(window)
+    window.resize(1400, 900)
+    settle()
+    assert setup.columns == STRATEGY_COLUMNS  # and back when there is room
+
+
+def test_an_error_with_its_own_line_breaks_and_indents_reads_as_one_text(qtbot):
+    """Python's messages carry their own line breaks and indents ("RuntimeError:\\n
+    An attempt has been made..."): the summary's error shows them as single spaces, wrapped
+    at its own width, not as gaps that read like two columns."""
+    label = ElidedLabel(lines=2)
+    qtbot.addWidget(label)
+    label.resize(420, label.sizeHint().height())
+    message = (
+        "the run could not start: RuntimeError: \n        An attempt has been made to start "
+        "a new process before the\n        current process has finished its bootstrapping "
+        "phase."
+    )
+    label.setText(message)
+    shown = label.shown_text()
+    assert "  " not in shown
+    assert shown.startswith("the run could not start: RuntimeError: An attempt")
+    assert len(shown.split("\n")) == 2 and shown.endswith("…")
+    assert message in label.toolTip()  # whole, as the program wrote it
