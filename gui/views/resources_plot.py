@@ -124,7 +124,7 @@ class ResourcesPlot(QWidget):
         elif self._budget.due(model.live):  # new samples: drawn at the live pace
             self._update_curves()
             self._drawn = state
-        self.run_axis.apply()
+        self.run_axis.apply(self.cpu_plot)
         self._say_if_too_short()
 
     def _say_if_too_short(self) -> None:

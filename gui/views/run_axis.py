@@ -12,6 +12,11 @@ on every plot attached to it:
   steps ahead of the clock;
 - once the run is over, exactly [0, its end].
 
+When the range follows the run, the plot whose view asked moves at once and the others
+``STAGGER_MS`` apart: each plot then repaints in an event-loop pass of its own (at 64 lanes a
+plot's repaint takes 5-10 ms, and three in one pass made the window's longest stalls); the
+plots differ for a few hundredths of a second, never while the user is reading a still run.
+
 Panning or zooming any one of the plots moves the others with it and stops the following for
 all: the three read as one picture of one run (zoom in on a gap in the timeline and the
 throughput and CPU of that moment are beside it). pyqtgraph's auto-range button ("A") on any
@@ -27,6 +32,7 @@ import weakref
 from collections.abc import Callable
 
 import pyqtgraph as pg
+from PySide6.QtCore import QTimer
 from shiboken6 import isValid
 
 from mpscope.gui.run_model import RunModel
@@ -35,6 +41,7 @@ MIN_SPAN_S = 0.25  # the range a run shows before it has any time to show
 HEADROOM = 1.08  # while live, the range reaches this far past the expected end
 SHRINK_ABOVE = 1.35  # ... and comes back in when the expected end falls below 1/this of it
 EARLY_GROWTH = 1.6  # before any expected end: the clock times this, whenever it is reached
+STAGGER_MS = 20  # between the plots' moves when the range follows the run
 
 
 def round_up(value: float) -> float:
@@ -113,9 +120,10 @@ class RunAxis:
         return [box for ref in self._boxes if (box := ref()) is not None]
 
     # -- following the run -------------------------------------------------------------------------
-    def apply(self) -> None:
+    def apply(self, plot: pg.PlotItem | None = None) -> None:
         """Set the range the model's state calls for on every attached plot (if it moved and
-        the user has not taken over)."""
+        the user has not taken over): on ``plot`` (the asking view's) at once, on the others
+        staggered (``STAGGER_MS``); without ``plot`` (the user asked), on all at once."""
         model = self._model()
         if model is None:
             return
@@ -131,13 +139,41 @@ class RunAxis:
             right = next_right_end(shown, clock, model.expected_end())
         else:
             right = final_right_end(clock)
-        self.show((0.0, right))
+        first = plot.getViewBox() if plot is not None else None
+        x_range = (0.0, right)
+        if x_range != self.range:
+            self.show(x_range, first=first, stagger=first is not None)
+        elif first is not None:
+            self._set(first, x_range)  # where its turn is still to come: now
 
-    def show(self, x_range: tuple[float, float]) -> None:
-        """Put every attached plot on ``x_range`` (where it is not there already)."""
+    def show(
+        self,
+        x_range: tuple[float, float],
+        first: pg.ViewBox | None = None,
+        stagger: bool = False,
+    ) -> None:
+        """Put every attached plot on ``x_range`` (where it is not there already): all at
+        once, or ``stagger``ed (``first`` at once, the others ``STAGGER_MS`` apart)."""
         self.range = x_range
-        for box in self.view_boxes():
-            self._set(box, x_range)
+        boxes = self.view_boxes()
+        if not stagger:
+            for box in boxes:
+                self._set(box, x_range)
+            return
+        boxes.sort(key=lambda box: box is not first)  # ``first`` (or any) first
+        for turn, box in enumerate(boxes):
+            if turn == 0:
+                self._set(box, x_range)
+            else:
+                ref = weakref.ref(box)
+                QTimer.singleShot(turn * STAGGER_MS, lambda ref=ref: self._catch_up(ref, x_range))
+
+    def _catch_up(self, ref: weakref.ref[pg.ViewBox], x_range: tuple[float, float]) -> None:
+        """A staggered plot's turn: onto ``x_range`` if it is still the range followed."""
+        if self.following and self.range == x_range and _alive(ref):
+            box = ref()
+            if box is not None:
+                self._set(box, x_range)
 
     def follow(self) -> None:
         """Follow the run again (the user asked for it): its range on every plot, now."""

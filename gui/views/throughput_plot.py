@@ -127,7 +127,7 @@ class ThroughputPlot(QWidget):
             elif self._budget.due(live):
                 watch.drew()
                 self._update_curves()
-        self.run_axis.apply()
+        self.run_axis.apply(self.plot)
 
     @property
     def condensed(self) -> bool:

@@ -132,7 +132,7 @@ class TimelinePlot(QWidget):
                 watch.drew()
                 self._update_lanes()
             self._update_open_chunks(clock)
-        self.run_axis.apply()
+        self.run_axis.apply(self.plot_widget.getPlotItem())
 
     # -- what the plot holds (read by tests and the tooltip) -----------------------------------
     def drawn_spans(self, index: int) -> np.ndarray:
