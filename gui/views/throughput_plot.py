@@ -100,6 +100,8 @@ class ThroughputPlot(QWidget):
         self._lanes_top = 0.0
         self.lane_curves: dict[int, pg.PlotCurveItem] = {}  # the lanes drawn, by worker
         self.lane_labels: dict[int, pg.TextItem] = {}  # condensed: each drawn lane's name
+        self._spare_curves: list[pg.PlotCurveItem] = []  # hidden, for the next lanes shown
+        self._spare_labels: list[pg.TextItem] = []
         self._colors: dict[int, QColor] = {}
         self.lane_choice = LaneChoice(self)
         self.lane_choice.changed.connect(self._on_choice_changed)
@@ -151,7 +153,7 @@ class ThroughputPlot(QWidget):
         """Lanes below the total on their own scale (condensed), or with it (as before)."""
         if stacked == self.stacked:
             return
-        self._drop_curves(keep=set())  # drawn again on the plot they now belong to
+        self._drop_curves(keep=set(), discard=True)  # drawn again on the plot they now join
         self.stacked = stacked
         plot, lanes = self.plot, self.lanes_plot
         if stacked:
@@ -231,10 +233,17 @@ class ThroughputPlot(QWidget):
     def _curve_for(self, index: int) -> pg.PlotCurveItem:
         curve = self.lane_curves.get(index)
         if curve is None:
-            # a bare curve item: a PlotDataItem would also build a scatter item it never uses
-            pen = pg.mkPen(worker_color(index), width=WORKER_PEN_WIDTH)
-            curve = self.lane_curves[index] = pg.PlotCurveItem(name=f"w{index}", pen=pen)
-            self._lane_host().addItem(curve)
+            pen = pg.mkPen(self._worker_color(index), width=WORKER_PEN_WIDTH)
+            if self._spare_curves:  # a lane no longer shown left it: no item made or added
+                curve = self._spare_curves.pop()
+                curve.setPen(pen)
+                curve.opts["name"] = f"w{index}"
+                curve.show()
+            else:
+                # a bare curve item: a PlotDataItem would also build a scatter item it never uses
+                curve = pg.PlotCurveItem(name=f"w{index}", pen=pen)
+                self._lane_host().addItem(curve)
+            self.lane_curves[index] = curve
         return curve
 
     def _lane_host(self) -> pg.PlotItem:
@@ -249,21 +258,40 @@ class ThroughputPlot(QWidget):
         top = self._lanes_top - 1.4 * gap  # a name sits above its point: keep the top one in
         for index, y in zip(order, spread([ends[i] for i in order], gap, top)):
             label = self.lane_labels.get(index)
-            if label is None:
+            if label is None and self._spare_labels:
+                label = self.lane_labels[index] = self._spare_labels.pop()
+                label.setText(f"w{index}", color=self._worker_color(index))
+                label.show()
+            elif label is None:
                 label = self.lane_labels[index] = pg.TextItem(
-                    f"w{index}", color=worker_color(index), anchor=(1.0, 1.0)
+                    f"w{index}", color=self._worker_color(index), anchor=(1.0, 1.0)
                 )
                 label.setZValue(11)
                 self.lanes_plot.addItem(label)
             label.setPos(t, y)
 
-    def _drop_curves(self, keep: set[int]) -> None:
-        """Take off the plot the lanes no longer shown (the choice or the run changed)."""
-        host = self._lane_host()
+    def _drop_curves(self, keep: set[int], discard: bool = False) -> None:
+        """Hide the lanes no longer shown (the slowest and fastest change from one redraw to
+        the next at 64 workers): their items wait, empty, for the next lanes shown, since
+        making and adding items cost more than the drawing. ``discard``: take every one off
+        the plot (a new run, or the lanes move to the other plot)."""
         for index in [i for i in self.lane_curves if i not in keep]:
-            host.removeItem(self.lane_curves.pop(index))
+            curve = self.lane_curves.pop(index)
+            curve.setData([], [])
+            curve.hide()
+            self._spare_curves.append(curve)
         for index in [i for i in self.lane_labels if i not in keep]:
-            self.lanes_plot.removeItem(self.lane_labels.pop(index))
+            label = self.lane_labels.pop(index)
+            label.hide()
+            self._spare_labels.append(label)
+        if discard:
+            host = self._lane_host()
+            for curve in self._spare_curves:
+                host.removeItem(curve)
+            for label in self._spare_labels:
+                self.lanes_plot.removeItem(label)
+            self._spare_curves.clear()
+            self._spare_labels.clear()
 
     def _update_legend(self) -> None:
         entries = [("total", total_color(self.palette()), False)]
@@ -287,7 +315,7 @@ class ThroughputPlot(QWidget):
     def _clear(self) -> None:
         self.idle_hint.dismiss()
         self.lane_choice.reset()
-        self._drop_curves(keep=set())
+        self._drop_curves(keep=set(), discard=True)
         self._stack(False)
         self.choice_button.hide()
         self.total_curve.setData([], [])
