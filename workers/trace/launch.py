@@ -28,6 +28,7 @@ from types import FrameType
 
 TERMINAL_SIGNALS = (signal.SIGINT, signal.SIGQUIT)  # the terminal sends them to the program too
 FORWARDED_SIGNALS = (signal.SIGTERM, signal.SIGHUP)  # sent to mpscope alone: passed on
+SIGNAL_CHECK_S = 0.1  # the longest a signal to mpscope waits for its handler while the program runs
 
 
 class ProgramError(Exception):
@@ -144,8 +145,20 @@ class Program:
         return self._popen.poll()
 
     def wait(self, timeout: float | None = None) -> int:
-        """Wait for it to end; its exit code."""
-        return self._popen.wait(timeout)
+        """Wait for it to end; its exit code.
+
+        Never one blocking ``waitpid`` for good: a signal sent to mpscope may be delivered to
+        one of the recorder's threads, which does not interrupt the main thread's ``waitpid``,
+        and Python runs the handler (``SignalRelay``, passing SIGTERM on) only on the main
+        thread: the program would wait for the signal and mpscope for the program. Waiting in
+        slices lets the handler run within ``SIGNAL_CHECK_S``."""
+        if timeout is not None:
+            return self._popen.wait(timeout)
+        while True:
+            try:
+                return self._popen.wait(SIGNAL_CHECK_S)
+            except subprocess.TimeoutExpired:
+                continue
 
     def send_signal(self, signum: int) -> None:
         """Pass ``signum`` on to it, if it still runs."""
