@@ -88,7 +88,6 @@ class ControlsPanel(QWidget):
         self.form = form
 
         self.strategy_combo = named(QComboBox(), "strategyCombo")
-        self.strategy_combo.setToolTip(texts.STRATEGY_TIP)
         combos.populate_strategies(self.strategy_combo)
         self.strategy_call = note_label("strategyCall")
         code_font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)

@@ -31,6 +31,12 @@ def _utf16_slice(text: str, start: int, length: int | None = None) -> str:
     return units[2 * start : end].decode("utf-16-le", errors="ignore")
 
 
+def one_line(text: str) -> str:
+    """``text`` with its runs of whitespace, line breaks and indents too, as single spaces:
+    how a message's own layout ("RuntimeError:\n        An attempt...") reads in a label."""
+    return " ".join(text.split())
+
+
 def fit_lines(text: str, font: QFont, width: int, lines: int) -> str:
     """``text`` (its runs of whitespace, line breaks too, as single spaces) wrapped at spaces
     into at most ``lines`` lines of ``width`` pixels in ``font``, the last one elided ("…")
@@ -38,7 +44,7 @@ def fit_lines(text: str, font: QFont, width: int, lines: int) -> str:
     if width <= 0:
         return ""
     metrics = QFontMetrics(font)
-    flat = " ".join(text.split())  # a message's own line breaks and indents read as one space
+    flat = one_line(text)
     if lines <= 1 or metrics.horizontalAdvance(flat) <= width:
         return metrics.elidedText(flat, Qt.TextElideMode.ElideRight, width)
     layout = QTextLayout(flat, font)
@@ -102,7 +108,7 @@ class ElidedLabel(QLabel):
 
     def is_elided(self) -> bool:
         """True when part of the text is not painted (it is then in the tooltip)."""
-        return " ".join(self.shown_text().split()) != " ".join(self._full.split())
+        return one_line(self.shown_text()) != one_line(self._full)
 
     # -- size ----------------------------------------------------------------------------------
     def _height(self) -> int:
@@ -115,7 +121,7 @@ class ElidedLabel(QLabel):
         so a long text is cut only where room is short), its lines' height."""
         margins = self.contentsMargins()
         frame = margins.left() + margins.right() + 2 * self.margin()
-        wide = self.fontMetrics().horizontalAdvance(" ".join(self._full.split()))
+        wide = self.fontMetrics().horizontalAdvance(one_line(self._full))
         return QSize(min(-(-wide // self._lines), MAX_HINT_WIDTH) + frame + 2, self._height())
 
     def minimumSizeHint(self) -> QSize:
