@@ -159,6 +159,12 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=10.0,
         help="seconds of the control (idle window, niced busy loops on every core); 0 skips it",
     )
+    parser.add_argument(
+        "--qt-fill-pool",
+        action="store_true",
+        help="leave Qt's helper threads for fills on, as the window had them before "
+        "(mpscope.gui.app.keep_fills_on_the_gui_thread): one side of a side-by-side comparison",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object at the end")
     return parser.parse_args(argv)
 
@@ -431,8 +437,11 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("MPSCOPE_NO_CALIBRATION", "1")
     from PySide6.QtWidgets import QApplication
 
+    from mpscope.gui import app as gui_app
     from mpscope.gui.app import create_window, settle_heap
 
+    if args.qt_fill_pool:  # the start-up as it was: Qt's pool is created at the first fill
+        gui_app.keep_fills_on_the_gui_thread = lambda: None
     specs = _specs(args)
     window = create_window()
     window.resize(1280, 800)
@@ -458,6 +467,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{platform.python_version()}, {platform.system()}",
         "platform": args.platform,
         "load_average_before": [round(x, 2) for x in load],
+        "qt_fill_pool": args.qt_fill_pool,
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
         **(cases[0] if len(cases) == 1 else {"cases": cases}),
     }

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import gc
+import os
 import signal
 import sys
 
 from PySide6.QtCore import QCoreApplication, QTimer
-from PySide6.QtGui import QFont, QGuiApplication, QIcon
+from PySide6.QtGui import QColor, QFont, QGuiApplication, QIcon, QImage, QPainter
 from PySide6.QtWidgets import QApplication
 
 from mpscope import resources
@@ -16,6 +17,9 @@ from mpscope.gui.settings import APPLICATION, ORGANIZATION
 from mpscope.gui.theme import apply_theme
 
 MIN_POINT_SIZE = 10.0  # some platforms default to 9 pt, small for a tool read at a distance
+# Qt's own switch: set, its raster engine fills and converts on the painting thread alone
+SERIAL_FILLS_VARIABLE = "QT_NO_GUI_THREADPOOL"
+POOLED_FILL_ROWS = 256  # a fill this many rows tall is one Qt would hand to its thread pool
 
 
 def ensure_application(argv: list[str] | None = None) -> QApplication:
@@ -23,6 +27,7 @@ def ensure_application(argv: list[str] | None = None) -> QApplication:
     app = QApplication.instance()
     if app is None:
         app = QApplication(argv if argv is not None else sys.argv)
+        keep_fills_on_the_gui_thread()
     assert isinstance(app, QApplication)
     if app.property("mpscopeLook"):
         return app
@@ -40,6 +45,31 @@ def ensure_application(argv: list[str] | None = None) -> QApplication:
     app.styleHints().colorSchemeChanged.connect(lambda _scheme: apply_theme())
     app.setProperty("mpscopeLook", True)
     return app
+
+
+def keep_fills_on_the_gui_thread() -> None:
+    """Make Qt paint this window's fills on its own thread instead of its helper threads.
+
+    Qt splits a fill of more than 96 rows (a plot's axis with its grid, a tall bar) over a pool
+    of helper threads and waits for them. While a run's workers hold every core those helpers
+    wait for a core too, and the window waits with them; handing the work over also costs more
+    than a plot's fills (README, Performance). Qt reads its switch once, at the first fill it
+    could split, so this sets the switch, makes such a fill, and takes the switch back: the
+    processes mpscope starts (workers, a traced program) keep the environment they would have
+    had. A switch the user set is left as it is. (The Qt of PySide6 6.8 has no such switch:
+    there the fills stay pooled.)
+    """
+    if SERIAL_FILLS_VARIABLE in os.environ:
+        return
+    os.environ[SERIAL_FILLS_VARIABLE] = "1"
+    try:
+        image = QImage(8, POOLED_FILL_ROWS, QImage.Format.Format_ARGB32_Premultiplied)
+        image.fill(0)
+        painter = QPainter(image)
+        painter.fillRect(image.rect(), QColor(0, 0, 0, 100))  # blended: one Qt would split
+        painter.end()
+    finally:
+        del os.environ[SERIAL_FILLS_VARIABLE]
 
 
 def create_window() -> MainWindow:
