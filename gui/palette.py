@@ -9,6 +9,8 @@ colour, so it reads as "neutral" on either theme.
 
 from __future__ import annotations
 
+from functools import cache
+
 import pyqtgraph as pg
 from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette
 
@@ -60,12 +62,20 @@ def _readable_on_both(color: QColor) -> QColor:
 
 def worker_color(index: int) -> QColor:
     """The colour of worker ``index``: the same in every view and on every theme."""
+    return QColor(_worker_color_name(index))  # a copy: the caller may change it
+
+
+@cache
+def _worker_color_name(index: int) -> str:
+    """Worker ``index``'s colour as #rrggbb, found once: past the list it takes a few tries to
+    keep it readable, and with 64 workers every view asks for every lane's colour."""
     base = QColor(WORKER_COLORS[index % len(WORKER_COLORS)])
     turn = index // len(WORKER_COLORS)
     if not turn:
-        return base
+        return str(base.name())
     hue, sat, light = base.hslHueF(), base.hslSaturationF(), base.lightnessF()
-    return _readable_on_both(QColor.fromHslF((hue + HUE_STEP * turn) % 1.0, sat, light))
+    color = _readable_on_both(QColor.fromHslF((hue + HUE_STEP * turn) % 1.0, sat, light))
+    return str(color.name())
 
 
 def current_palette() -> QPalette:

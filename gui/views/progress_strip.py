@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from PySide6.QtCore import QEvent, QPoint, QRect, QSize, Qt
-from PySide6.QtGui import QColor, QFontMetrics, QHelpEvent, QPainter, QPaintEvent, QPalette
+from PySide6.QtGui import QFontMetrics, QHelpEvent, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from mpscope.gui.naming import named
@@ -47,7 +47,6 @@ class ProgressStrip(QWidget):
         self.setFont(scaled_font(self.font(), -1.5))
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.columns: list[StripColumn] = []
-        self._colors: dict[int, QColor] = {}
 
     # -- what it shows --------------------------------------------------------------------------
     def set_columns(self, columns: Sequence[StripColumn]) -> None:
@@ -57,9 +56,6 @@ class ProgressStrip(QWidget):
             return
         rows_before = self.rows()
         self.columns = columns
-        for column in columns:
-            if column.index not in self._colors:
-                self._colors[column.index] = worker_color(column.index)
         if self.rows() != rows_before:
             self.updateGeometry()
         self.update()
@@ -144,7 +140,9 @@ class ProgressStrip(QWidget):
             filled = round(rect.height() * min(max(column.fraction, 0.0), 1.0))
             if filled:
                 top = rect.bottom() - filled + 1
-                painter.fillRect(QRect(rect.left(), top, rect.width(), filled), self._color(column))
+                painter.fillRect(
+                    QRect(rect.left(), top, rect.width(), filled), worker_color(column.index)
+                )
         painter.setPen(blend(text, base, 0.3))
         per_row = self.per_row()
         for position, column in enumerate(self.columns):
@@ -170,12 +168,6 @@ class ProgressStrip(QWidget):
         if event.type() == QEvent.Type.PaletteChange:
             self.update()
         super().changeEvent(event)
-
-    def _color(self, column: StripColumn) -> QColor:
-        color = self._colors.get(column.index)
-        if color is None:
-            color = self._colors[column.index] = worker_color(column.index)
-        return color
 
     def _label_px(self) -> int:
         return QFontMetrics(self.font()).height() + 2

@@ -10,14 +10,19 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QObject
-from PySide6.QtGui import QColor
+from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from mpscope.gui.palette import style_plot_item, style_plot_widget, total_color, worker_color
 from mpscope.gui.run_model import RunModel
 from mpscope.gui.views.idle_hint import IdleHint
-from mpscope.gui.views.lane_choice import LaneChoice, LaneChoiceButton, condensed, lane_count
+from mpscope.gui.views.lane_choice import (
+    EXTREMES_EACH,
+    LaneChoice,
+    LaneChoiceButton,
+    condensed,
+    lane_count,
+)
 from mpscope.gui.views.live_view import ModelWatch
 from mpscope.gui.views.plot_helpers import (
     CountAxis,
@@ -39,6 +44,7 @@ WORKER_PEN_WIDTH, TOTAL_PEN_WIDTH = 1.0, 2.0
 BUTTON_MARGIN_PX = 4  # the lane menu's button keeps this far from the plot's top right
 LABEL_GAP_PX = 13.0  # lane names at the curves' ends stay this far apart vertically
 STACKED_AXIS_PX = 52  # stacked plots share a left axis width, so that their times line up
+LAYOUT_THEN_DRAW_MS = 20  # a new layout's first curves wait this long: other events go between
 
 
 def rate_grid(t_end: float) -> tuple[np.ndarray, float]:
@@ -102,7 +108,6 @@ class ThroughputPlot(QWidget):
         self.lane_labels: dict[int, pg.TextItem] = {}  # condensed: each drawn lane's name
         self._spare_curves: list[pg.PlotCurveItem] = []  # hidden, for the next lanes shown
         self._spare_labels: list[pg.TextItem] = []
-        self._colors: dict[int, QColor] = {}
         self.lane_choice = LaneChoice(self)
         self.lane_choice.changed.connect(self._on_choice_changed)
         self.choice_button = LaneChoiceButton(model, self.lane_choice, self.plot_widget)
@@ -126,6 +131,12 @@ class ThroughputPlot(QWidget):
         if watch.changed:
             if not model.reported:  # keep the budget: the first progress is drawn at once
                 watch.drew()
+                self._stack(self.condensed)  # laid out while the workers start, not mid-stream
+            elif self.condensed != self.stacked:
+                # laid out now, the curves drawn a moment later: both in one pass of the event
+                # loop (a new layout, new items, their first paint) stalled the window most
+                self._stack(self.condensed)
+                QTimer.singleShot(LAYOUT_THEN_DRAW_MS, self, self.refresh)
             elif self._budget.due(live):
                 watch.drew()
                 self._update_curves()
@@ -170,6 +181,11 @@ class ThroughputPlot(QWidget):
             width = None
         plot.getAxis("left").setWidth(width)
         lanes.getAxis("left").setWidth(width)
+        if stacked:  # the lanes shown by default get items now, not at the first redraw
+            for index in range(2 * EXTREMES_EACH):
+                self._curve_for(index)
+                self._label_for(index)
+            self._drop_curves(keep=set())  # hidden, spare
 
     # -- drawing --------------------------------------------------------------------------------
     def _update_curves(self) -> None:
@@ -233,7 +249,7 @@ class ThroughputPlot(QWidget):
     def _curve_for(self, index: int) -> pg.PlotCurveItem:
         curve = self.lane_curves.get(index)
         if curve is None:
-            pen = pg.mkPen(self._worker_color(index), width=WORKER_PEN_WIDTH)
+            pen = pg.mkPen(worker_color(index), width=WORKER_PEN_WIDTH)
             if self._spare_curves:  # a lane no longer shown left it: no item made or added
                 curve = self._spare_curves.pop()
                 curve.setPen(pen)
@@ -257,18 +273,21 @@ class ThroughputPlot(QWidget):
         order = sorted(ends, key=lambda i: (ends[i], i))
         top = self._lanes_top - 1.4 * gap  # a name sits above its point: keep the top one in
         for index, y in zip(order, spread([ends[i] for i in order], gap, top)):
-            label = self.lane_labels.get(index)
-            if label is None and self._spare_labels:
-                label = self.lane_labels[index] = self._spare_labels.pop()
-                label.setText(f"w{index}", color=self._worker_color(index))
-                label.show()
-            elif label is None:
-                label = self.lane_labels[index] = pg.TextItem(
-                    f"w{index}", color=self._worker_color(index), anchor=(1.0, 1.0)
-                )
-                label.setZValue(11)
-                self.lanes_plot.addItem(label)
-            label.setPos(t, y)
+            self._label_for(index).setPos(t, y)
+
+    def _label_for(self, index: int) -> pg.TextItem:
+        label = self.lane_labels.get(index)
+        if label is None and self._spare_labels:
+            label = self.lane_labels[index] = self._spare_labels.pop()
+            label.setText(f"w{index}", color=worker_color(index))
+            label.show()
+        elif label is None:
+            label = self.lane_labels[index] = pg.TextItem(
+                f"w{index}", color=worker_color(index), anchor=(1.0, 1.0)
+            )
+            label.setZValue(11)
+            self.lanes_plot.addItem(label)
+        return label
 
     def _drop_curves(self, keep: set[int], discard: bool = False) -> None:
         """Hide the lanes no longer shown (the slowest and fastest change from one redraw to
@@ -295,15 +314,8 @@ class ThroughputPlot(QWidget):
 
     def _update_legend(self) -> None:
         entries = [("total", total_color(self.palette()), False)]
-        entries += [(f"w{i}", self._worker_color(i), False) for i in sorted(self.lane_curves)]
+        entries += [(f"w{i}", worker_color(i), False) for i in sorted(self.lane_curves)]
         set_legend(self.legend, entries)
-
-    def _worker_color(self, index: int) -> QColor:
-        """Worker ``index``'s colour, kept (past 13 workers it takes a few tries to find)."""
-        color = self._colors.get(index)
-        if color is None:
-            color = self._colors[index] = worker_color(index)
-        return color
 
     def _on_choice_changed(self) -> None:
         """The user picked lanes: draw them now, whatever the redraw budget says."""
