@@ -407,9 +407,16 @@ def test_worker_colours_are_distinct_and_readable_on_light_and_dark() -> None:
 def test_a_real_run_shows_in_every_view_before_it_finishes(
     qtbot: QtBot, model: RunModel, views: Views
 ) -> None:
+    # about a second here: the resources view samples the workers several times while they
+    # live (at a third of it, CI once saw the run end before a sample caught a worker)
     spec = validate_spec(
         RunSpec(
-            strategy="pool-map", workload="heavy", items=30_000, workers=2, grain=300, chunksize=500
+            strategy="pool-map",
+            workload="heavy",
+            items=120_000,
+            workers=2,
+            grain=300,
+            chunksize=500,
         )
     )
     had_data = dict.fromkeys(views, False)
