@@ -181,7 +181,7 @@ def _queues_for(trace: PoolTrace) -> Any:
         """Hand a starting worker its result queue wrapped."""
         args: tuple[Any, ...] = getattr(process, "_args", ())
         if getattr(process, "_target", None) is _STD.get("process_worker") and len(args) >= 2:
-            result_queue = ExecutorResultQueue(args[1], trace.key, False, args[0])
+            result_queue = ExecutorResultQueue(args[1], trace.key, False)
             process._args = (args[0], result_queue, *args[2:])
 
     return prepare

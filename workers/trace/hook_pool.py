@@ -89,7 +89,7 @@ def _hook_repopulate(original: Func) -> Func:
         given = list(args)
         if trace.threads:  # a process worker unwraps its tasks as it unpickles them
             given[4] = PoolTaskQueue(args[4], trace.key, trace.threads)
-        given[5] = PoolResultQueue(args[5], trace.key, trace.threads, args[4])
+        given[5] = PoolResultQueue(args[5], trace.key, trace.threads)
         before = {id(worker) for worker in workers} if trace.threads else None
         previous = getattr(local, "owner", None)
         local.owner = WorkerOwner(trace)

@@ -162,21 +162,6 @@ class Sender:
                     self._thread = None
                     return
 
-    def flush_if_idle(self, queue: object) -> None:
-        """A worker is about to wait on ``queue`` for its next task: if nothing is waiting
-        there, send what it has told now. A pool's ``terminate`` kills idle workers (SIGTERM),
-        and their last spans must not die with them; a busy worker's queue has tasks ready,
-        so this costs one poll, and its spans keep going out every tick."""
-        if not self._buffer or self._dead:
-            return
-        reader = getattr(queue, "_reader", None)
-        try:
-            ready = reader is not None and reader.poll()
-        except Exception:  # noqa: BLE001 - a queue being closed: send now
-            ready = False
-        if not ready:
-            self.flush(IDLE_BUDGET_S)
-
     def before_fork(self) -> None:
         """The program is about to fork: stop the flusher thread if it is the only thread
         besides the main one, so the fork sees the process as the program left it."""

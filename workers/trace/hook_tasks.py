@@ -182,28 +182,18 @@ class PoolTaskQueue(_Wrapped):
 class _ResultQueue(_Wrapped):
     """A worker's result queue: handing a task's result on ends the task's span.
 
-    The span is recorded just before the result goes (its ``ok``: the function did not raise).
-    A worker must not sit idle on spans not sent: the pool may stop it (``terminate`` sends
-    SIGTERM) as soon as the program has its results. So the spans go at once if the task queue
-    has nothing waiting, before the result (the program cannot have it sooner) and after it
-    (another worker may have taken what was waiting); else the flusher thread sends them
-    within a few milliseconds, with others. A failed task's span always goes before its result:
-    ``Pool.map`` raises at the first failure, and the program's ``with Pool`` then terminates
-    the workers while tasks are still waiting."""
+    The span is recorded just before the result goes (its ``ok``: the function did not raise)
+    and, in a worker process, sent before it too: the pool may stop the worker (``terminate``
+    sends SIGTERM) as soon as the program has its results, and ``Pool.map`` returns, or raises
+    at a failure, while other workers' spans may still wait for their flusher threads. A span
+    sent before its result is never lost that way (one send per task; a thread pool's workers
+    are not killed, and leave theirs to the flusher thread)."""
 
-    __slots__ = ("_tasks",)
-
-    def __init__(self, queue: Any, pool: str, threads: bool, tasks: Any = None) -> None:
-        super().__init__(queue, pool, threads)
-        self._tasks = tasks
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self._queue, self._pool, self._threads, self._tasks))
+    __slots__ = ()
 
     def put(self, obj: Any) -> None:
         """Record the running task's span (if one runs), then hand ``obj`` on."""
         sender = hook_sender.SENDER
-        ended = False
         running = getattr(_running, "task", None)
         if running is not None:
             try:
@@ -214,19 +204,13 @@ class _ResultQueue(_Wrapped):
                 _running.task = None
                 tid = threading.get_native_id() if self._threads else None
                 record_span(running[0], running[1], perf_counter(), ok, tid)
-                ended = sender is not None and not self._threads
-                if ended and sender is not None:
-                    if ok:
-                        sender.flush_if_idle(self._tasks)
-                    else:  # a failure ends Pool.map at once, and terminate() may follow
-                        sender.flush(hook_sender.IDLE_BUDGET_S)
+                if sender is not None and not self._threads:
+                    sender.flush(hook_sender.IDLE_BUDGET_S)
         try:
             self._queue.put(obj)
         except BaseException as exc:  # the result did not pickle: the worker sends an error
             trim_own_frame(exc)
             raise
-        if ended and sender is not None:
-            sender.flush_if_idle(self._tasks)
 
     @staticmethod
     def _ok(obj: Any) -> bool:
