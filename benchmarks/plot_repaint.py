@@ -23,8 +23,6 @@ import subprocess
 import sys
 import time
 
-WORKER_NICE = 5  # the window starts its runs' workers niced this much
-
 
 def repaint_times(repaints: int) -> dict[str, float]:
     """In this process: median and p95 of each repaint's GUI-thread CPU and wall, in ms."""
@@ -102,15 +100,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         child(args.child, args.repaints)
         return 0
+    from mpscope.gui.run_controller import RUN_NICENESS  # niced as the window's runs are
+
     loops = [
         subprocess.Popen(
-            [sys.executable, "-c", f"import os; os.nice({WORKER_NICE})\nwhile True: pass"]
+            [sys.executable, "-c", f"import os; os.nice({RUN_NICENESS})\nwhile True: pass"]
         )
         for _ in range(args.busy)
     ]
     sides: dict[str, list[dict[str, float]]] = {"pool": [], "serial": []}
     try:
-        print(f"{args.busy} busy loops (nice {WORKER_NICE}), {args.repaints} repaints a side")
+        print(f"{args.busy} busy loops (nice {RUN_NICENESS}), {args.repaints} repaints a side")
         print("round side    CPU median  p95   wall median  p95    max (ms)")
         for round_ in range(1, args.rounds + 1):
             for mode in ("pool", "serial"):
